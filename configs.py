@@ -1,0 +1,133 @@
+"""The four model sizes of the TensorFlow PTB tutorial, with the paper's results beside them.
+
+Zaremba, Sutskever & Vinyals (2014), Recurrent Neural Network Regularization, Table 1:
+small (non-regularized) 120.7 valid / 114.5 test, medium 86.2 / 82.7, large 82.2 / 78.4.
+The tutorial's TestConfig is a tiny model for checking that everything runs.
+"""
+import dataclasses
+import math
+
+from reader import UsageError
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    init_scale: float      # every weight starts uniform in [-init_scale, init_scale]
+    learning_rate: float   # initial SGD learning rate
+    max_grad_norm: float   # gradients are clipped to this global norm
+    num_layers: int        # stacked LSTM layers
+    num_steps: int         # time steps unrolled for truncated backpropagation
+    hidden_size: int       # LSTM units per layer, also the word embedding size
+    max_epoch: int         # epochs at the initial learning rate
+    max_max_epoch: int     # epochs in all
+    keep_prob: float       # dropout keep probability on non-recurrent connections (1 = none)
+    lr_decay: float        # learning rate factor per epoch after max_epoch
+    batch_size: int        # sequences trained side by side
+    vocab_size: int = 10000  # replaced by the vocabulary size of the data
+    paper_valid: float | None = None  # the paper's Table 1 perplexities, for comparison
+    paper_test: float | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class SmallConfig(Config):
+    init_scale: float = 0.1
+    learning_rate: float = 1.0
+    max_grad_norm: float = 5
+    num_layers: int = 2
+    num_steps: int = 20
+    hidden_size: int = 200
+    max_epoch: int = 4
+    max_max_epoch: int = 13
+    keep_prob: float = 1.0
+    lr_decay: float = 0.5
+    batch_size: int = 20
+    paper_valid: float = 120.7
+    paper_test: float = 114.5
+
+
+@dataclasses.dataclass(frozen=True)
+class MediumConfig(Config):
+    init_scale: float = 0.05
+    learning_rate: float = 1.0
+    max_grad_norm: float = 5
+    num_layers: int = 2
+    num_steps: int = 35
+    hidden_size: int = 650
+    max_epoch: int = 6
+    max_max_epoch: int = 39
+    keep_prob: float = 0.5
+    lr_decay: float = 0.8
+    batch_size: int = 20
+    paper_valid: float = 86.2
+    paper_test: float = 82.7
+
+
+@dataclasses.dataclass(frozen=True)
+class LargeConfig(Config):
+    init_scale: float = 0.04
+    learning_rate: float = 1.0
+    max_grad_norm: float = 10
+    num_layers: int = 2
+    num_steps: int = 35
+    hidden_size: int = 1500
+    max_epoch: int = 14
+    max_max_epoch: int = 55
+    keep_prob: float = 0.35
+    lr_decay: float = 1 / 1.15
+    batch_size: int = 20
+    paper_valid: float = 82.2
+    paper_test: float = 78.4
+
+
+@dataclasses.dataclass(frozen=True)
+class TestConfig(Config):
+    init_scale: float = 0.1
+    learning_rate: float = 1.0
+    max_grad_norm: float = 1
+    num_layers: int = 1
+    num_steps: int = 2
+    hidden_size: int = 2
+    max_epoch: int = 1
+    max_max_epoch: int = 1
+    keep_prob: float = 1.0
+    lr_decay: float = 0.5
+    batch_size: int = 20
+
+
+CONFIGS = {"small": SmallConfig, "medium": MediumConfig, "large": LargeConfig, "test": TestConfig}
+
+# Fields a user may set on the command line, and the largest value each may take.
+OVERRIDABLE = {"init_scale": None, "learning_rate": None, "max_grad_norm": None, "num_layers": None,
+               "num_steps": None, "hidden_size": None, "max_epoch": None, "max_max_epoch": None,
+               "keep_prob": 1.0, "lr_decay": 1.0, "batch_size": None}
+
+
+def get_config(name):
+    if name not in CONFIGS:
+        raise UsageError(f"unknown model {name!r}; use --model with one of {', '.join(CONFIGS)}")
+    return CONFIGS[name]()
+
+
+def override(config, overrides):
+    """A new config with the given fields replaced; values may be strings from the command line.
+
+    Every value must be positive (and at most 1 for keep_prob and lr_decay); integer fields
+    take integers.
+    """
+    types = {f.name: f.type for f in dataclasses.fields(config)}
+    changes = {}
+    for name, raw in overrides.items():
+        if name not in OVERRIDABLE:
+            raise UsageError(f"{name} cannot be overridden; overridable: {', '.join(OVERRIDABLE)}")
+        kind = int if types[name] is int else float
+        try:
+            value = kind(raw)
+        except (TypeError, ValueError):
+            raise UsageError(f"--{name}={raw} is not {'an integer' if kind is int else 'a number'}; "
+                             f"give a positive {'integer' if kind is int else 'number'}") from None
+        upper = OVERRIDABLE[name]
+        if not (value > 0 and math.isfinite(value)) or (upper is not None and value > upper):
+            bound = f"in (0, {upper}]" if upper is not None else "positive and finite"
+            raise UsageError(f"--{name}={raw} is out of range; it must be {bound}")
+        changes[name] = value
+    return dataclasses.replace(config, **changes)

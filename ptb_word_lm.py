@@ -1,0 +1,386 @@
+"""Word-level LSTM language model on the Penn Treebank, as in Zaremba et al. (2014).
+
+Reproduces "Recurrent Neural Network Regularization" (Zaremba, Sutskever & Vinyals, 2014),
+Table 1, the way the TensorFlow tutorial ptb_word_lm.py did, on today's TensorFlow:
+
+| config | epochs | paper valid | paper test |
+| ------ | ------ | ----------- | ---------- |
+| small  | 13     | 120.7       | 114.5      |
+| medium | 39     | 86.2        | 82.7       |
+| large  | 55     | 82.2        | 78.4       |
+| test   | 1      | (a tiny model to check that everything runs) |
+
+The hyperparameters (configs.py): init_scale, learning_rate, max_grad_norm, num_layers,
+num_steps, hidden_size, max_epoch, max_max_epoch, keep_prob, lr_decay, batch_size; each can be
+overridden by a flag of the same name.
+
+    python reader.py download   # PTB into data/ptb (or copy the three files there)
+    python ptb_word_lm.py --data_path=data/ptb --model=small
+"""
+import json
+import math
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+from absl import app, flags
+
+# Keep TensorFlow's start-up chatter (CUDA probing on a machine without a GPU) out of the output:
+# what the GPU-enabled wheel writes while it loads and looks for a GPU is dropped.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+_stderr, _devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+os.dup2(_devnull, 2)
+try:
+    import tensorflow as tf
+    tf.config.list_physical_devices("GPU")
+finally:
+    os.dup2(_stderr, 2)
+    os.close(_stderr)
+    os.close(_devnull)
+
+import configs
+import reader
+from reader import UsageError
+
+RNN_MODES = ("basic", "block")
+TEST_CHUNK = 100  # ids scored per session call in the batch-size-1 test pass
+
+
+class PTBInput:
+    """The data of one pass and the shape it is cut into."""
+
+    def __init__(self, data, batch_size, num_steps, score_every_id=False):
+        self.data = data
+        self.batch_size = batch_size
+        self.num_steps = num_steps
+        self.score_every_id = score_every_id
+        if score_every_id:
+            assert batch_size == 1, "scoring every id is done one sequence at a time"
+            self.epoch_size = math.ceil((len(data) - 1) / num_steps)
+        else:
+            self.epoch_size = reader.epoch_size(len(data), batch_size, num_steps)
+
+    def batches(self):
+        """Yield (x, y, weights); weights is None when every target counts."""
+        if self.score_every_id:
+            yield from reader.ptb_chunks(self.data, self.num_steps)
+        else:
+            for x, y in reader.ptb_producer(self.data, self.batch_size, self.num_steps):
+                yield x, y, None
+
+
+def basic_lstm(inputs, c, h, kernel, bias):
+    """An LSTM layer unrolled over the time-major inputs [T, B, n]; gates i, f, g, o.
+
+    Zaremba et al. §2: i, f, o = sigm, g = tanh of [x, h] W + b; c = f*c + i*g; h = o*tanh(c).
+    """
+    num_steps, num_inputs, hidden_size = inputs.shape[0], inputs.shape[2], c.shape[1]
+    kernel_x, kernel_h = kernel[:num_inputs], kernel[num_inputs:]
+    # The input half of [x, h] W does not depend on the recurrence: one matmul for all steps.
+    x_proj = tf.matmul(tf.reshape(inputs, [-1, num_inputs]), kernel_x) + bias
+    x_proj = tf.reshape(x_proj, [num_steps, -1, 4 * hidden_size])
+    outputs = []
+    for t in range(num_steps):
+        i, f, g, o = tf.split(x_proj[t] + tf.matmul(h, kernel_h), 4, axis=1)
+        c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
+        h = tf.sigmoid(o) * tf.tanh(c)
+        outputs.append(h)
+    return tf.stack(outputs), c, h
+
+
+@tf.RegisterGradient("BlockLSTMV2WithGradV2")
+def _block_lstm_v2_grad(op, *grads):
+    # TensorFlow registers BlockLSTMGrad (gate layout i, c, f, o) as the gradient of BlockLSTMV2,
+    # whose layout is i, f, c, o: the weight gradients come out permuted. BlockLSTMGradV2 is right.
+    seq_len_max, x, cs_prev, h_prev, w, wci, wcf, wco, b = op.inputs
+    i, cs, f, o, ci, co, h = op.outputs
+    input_grads = tf.raw_ops.BlockLSTMGradV2(
+        seq_len_max=seq_len_max, x=x, cs_prev=cs_prev, h_prev=h_prev, w=w, wci=wci, wcf=wcf,
+        wco=wco, b=b, i=i, cs=cs, f=f, o=o, ci=ci, co=co, h=h, cs_grad=grads[1], h_grad=grads[6],
+        use_peephole=False)
+    return (None,) + tuple(input_grads)
+
+
+def block_lstm(inputs, c, h, kernel, bias):
+    """The same LSTM layer as basic_lstm, as one fused BlockLSTMV2 kernel (gates i, f, g, o)."""
+    no_peephole = tf.zeros([c.shape[1]])
+    with tf.compat.v1.get_default_graph().gradient_override_map({"BlockLSTMV2": "BlockLSTMV2WithGradV2"}):
+        _, cs, _, _, _, _, hs = tf.raw_ops.BlockLSTMV2(
+            seq_len_max=tf.cast(tf.shape(inputs)[0], tf.int64), x=inputs, cs_prev=c, h_prev=h,
+            w=kernel, wci=no_peephole, wcf=no_peephole, wco=no_peephole, b=bias, use_peephole=False)
+    return hs, cs[-1], hs[-1]
+
+
+LSTM_LAYERS = {"basic": basic_lstm, "block": block_lstm}
+
+
+class PTBModel:
+    """The LSTM language model for one pass (train, valid or test) over `input_`."""
+
+    def __init__(self, is_training, config, input_, rnn_mode="block"):
+        self.input_ = input_
+        batch_size, num_steps = input_.batch_size, input_.num_steps
+        hidden_size, vocab_size = config.hidden_size, config.vocab_size
+        dropout = is_training and config.keep_prob < 1
+
+        self.input_data = tf.compat.v1.placeholder(tf.int32, [batch_size, num_steps], "input_data")
+        self.targets = tf.compat.v1.placeholder(tf.int32, [batch_size, num_steps], "targets")
+        self.target_weights = tf.compat.v1.placeholder_with_default(
+            tf.ones([batch_size, num_steps]), [batch_size, num_steps], "target_weights")
+
+        embedding = tf.compat.v1.get_variable("embedding", [vocab_size, hidden_size])
+        # Time-major from here on: [num_steps, batch_size, ...].
+        inputs = tf.nn.embedding_lookup(embedding, tf.transpose(self.input_data))
+        if dropout:  # Zaremba et al. §3: dropout only on the non-recurrent connections
+            inputs = tf.nn.dropout(inputs, rate=1 - config.keep_prob)
+
+        self.initial_state, final_state = [], []
+        for layer in range(config.num_layers):
+            with tf.compat.v1.variable_scope(f"lstm_{layer}"):
+                kernel = tf.compat.v1.get_variable("kernel", [2 * hidden_size, 4 * hidden_size])
+                bias = tf.compat.v1.get_variable("bias", [4 * hidden_size], initializer=tf.zeros_initializer())
+            zeros = tf.zeros([batch_size, hidden_size])
+            c = tf.compat.v1.placeholder_with_default(zeros, zeros.shape, f"c{layer}")
+            h = tf.compat.v1.placeholder_with_default(zeros, zeros.shape, f"h{layer}")
+            inputs, c_final, h_final = LSTM_LAYERS[rnn_mode](inputs, c, h, kernel, bias)
+            if dropout:
+                inputs = tf.nn.dropout(inputs, rate=1 - config.keep_prob)
+            self.initial_state.append((c, h))
+            final_state.append((c_final, h_final))
+        self.final_state = final_state
+
+        softmax_w = tf.compat.v1.get_variable("softmax_w", [hidden_size, vocab_size])
+        softmax_b = tf.compat.v1.get_variable("softmax_b", [vocab_size])
+        self.logits = tf.matmul(tf.reshape(inputs, [-1, hidden_size]), softmax_w) + softmax_b
+        loss = tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=tf.reshape(tf.transpose(self.targets), [-1]), logits=self.logits)
+        weights = tf.reshape(tf.transpose(self.target_weights), [-1])
+        # Summed over time steps, averaged over the batch, as the tutorial's sequence_loss.
+        self.cost = tf.reduce_sum(loss * weights) / batch_size
+        self.num_targets = tf.reduce_sum(weights)
+
+        if not is_training:
+            return
+        self.lr = tf.compat.v1.Variable(config.learning_rate, trainable=False, name="learning_rate")
+        self._new_lr = tf.compat.v1.placeholder(tf.float32, [], "new_learning_rate")
+        self._lr_update = tf.compat.v1.assign(self.lr, self._new_lr)
+        tvars = tf.compat.v1.trainable_variables()
+        grads, _ = tf.clip_by_global_norm(tf.gradients(self.cost, tvars), config.max_grad_norm)
+        optimizer = tf.compat.v1.train.GradientDescentOptimizer(self.lr)
+        self.train_op = optimizer.apply_gradients(
+            zip(grads, tvars), global_step=tf.compat.v1.train.get_or_create_global_step())
+
+    def assign_lr(self, session, lr_value):
+        session.run(self._lr_update, feed_dict={self._new_lr: lr_value})
+
+
+def learning_rate(config, epoch):
+    """The rate of `epoch` (counted from 1): constant for max_epoch epochs, then decayed."""
+    return config.learning_rate * config.lr_decay ** max(epoch - config.max_epoch, 0)
+
+
+def run_epoch(session, model, train_op=None, verbose=False):
+    """One pass over model.input_, carrying the LSTM state from batch to batch.
+
+    Returns (perplexity, words per second).
+    """
+    start_time = time.time()
+    costs, num_targets, words = 0.0, 0.0, 0
+    state = [(np.zeros(c.shape, np.float32), np.zeros(h.shape, np.float32)) for c, h in model.initial_state]
+    fetches = {"cost": model.cost, "num_targets": model.num_targets, "final_state": model.final_state}
+    if train_op is not None:
+        fetches["train_op"] = train_op
+    epoch_size = model.input_.epoch_size
+    report_every = max(epoch_size // 10, 1)
+    for step, (x, y, weights) in enumerate(model.input_.batches()):
+        feed_dict = {model.input_data: x, model.targets: y}
+        if weights is not None:
+            feed_dict[model.target_weights] = weights
+        for (c, h), (c_value, h_value) in zip(model.initial_state, state):
+            feed_dict[c], feed_dict[h] = c_value, h_value
+        values = session.run(fetches, feed_dict)
+        state = values["final_state"]
+        costs += values["cost"] * model.input_.batch_size
+        num_targets += values["num_targets"]
+        words += x.size
+        if verbose and step % report_every == report_every - 1:
+            print(f"{(step + 1) / epoch_size:.3f} perplexity: {np.exp(costs / num_targets):.3f} "
+                  f"speed: {words / (time.time() - start_time):.0f} wps", flush=True)
+    return float(np.exp(costs / num_targets)), words / (time.time() - start_time)
+
+
+def build_models(config, train_data, valid_data, test_data, rnn_mode, seed):
+    """Train, Valid and Test models in one graph, sharing one set of weights."""
+    tf.compat.v1.set_random_seed(seed)
+    initializer = tf.compat.v1.random_uniform_initializer(-config.init_scale, config.init_scale)
+    inputs = {
+        "Train": PTBInput(train_data, config.batch_size, config.num_steps),
+        "Valid": PTBInput(valid_data, config.batch_size, config.num_steps),
+        # The tutorial's test pass: batch_size = num_steps = 1, every test id scored in order.
+        "Test": PTBInput(test_data, 1, min(TEST_CHUNK, len(test_data) - 1), score_every_id=True),
+    }
+    models = {}
+    for name, input_ in inputs.items():
+        with tf.name_scope(name), tf.compat.v1.variable_scope(
+                "Model", reuse=name != "Train", initializer=initializer):
+            models[name] = PTBModel(name == "Train", config, input_, rnn_mode)
+    return models
+
+
+def check_corpus_fits(config, train_data, valid_data, test_data):
+    for name, data in (("training", train_data), ("validation", valid_data)):
+        if reader.epoch_size(len(data), config.batch_size, config.num_steps) < 1:
+            needed = config.batch_size * (config.num_steps + 1)
+            raise UsageError(f"the {name} data has {len(data)} words, too few for one batch of "
+                             f"batch_size={config.batch_size} x num_steps={config.num_steps} (needs {needed}); "
+                             f"use a longer corpus or smaller --batch_size/--num_steps")
+    if len(test_data) < 2:
+        raise UsageError("the test data has fewer than 2 words; give a longer ptb.test.txt")
+
+
+def prepare_save_path(save_path):
+    """Create save_path if needed and check that it can be written."""
+    if os.path.exists(save_path) and not os.path.isdir(save_path):
+        raise UsageError(f"--save_path={save_path} is a file; give a directory (it is created if missing)")
+    try:
+        os.makedirs(save_path, exist_ok=True)
+        probe = os.path.join(save_path, ".write_test")
+        with open(probe, "w"):
+            pass
+        os.remove(probe)
+    except OSError as e:
+        raise UsageError(f"--save_path={save_path} cannot be written ({e.strerror}); "
+                         f"give a directory you can write to") from None
+
+
+def write_json(path, value):
+    """Write value as JSON to path atomically: a reader sees the old file or the new one."""
+    with open(path + ".tmp", "w") as f:
+        json.dump(value, f, indent=2)
+    os.replace(path + ".tmp", path)
+
+
+def machine_description():
+    cpu = platform.processor()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "system": platform.platform()}
+
+
+def versions():
+    return {"python": platform.python_version(), "tensorflow": tf.__version__, "numpy": np.__version__}
+
+
+def write_summaries(writer, step, values):
+    """TensorBoard scalars, one per (tag, value)."""
+    summary = tf.compat.v1.Summary(value=[tf.compat.v1.Summary.Value(tag=tag, simple_value=value)
+                                          for tag, value in values.items()])
+    writer.add_summary(summary, step)
+    writer.flush()
+
+
+def default_data_path():
+    """data/ptb when the user has fetched PTB, else the small sample corpus shipped here."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    ptb = os.path.join(here, "data", "ptb")
+    return ptb if os.path.isfile(os.path.join(ptb, "ptb.train.txt")) else os.path.join(here, "data", "sample")
+
+
+def train(config, data_path, rnn_mode, seed, save_path=None):
+    """Train, validate each epoch and test; return the results as a dict."""
+    train_data, valid_data, test_data, word_to_id, unknown = reader.load_corpus(data_path)
+    config = configs.dataclasses.replace(config, vocab_size=len(word_to_id))
+    check_corpus_fits(config, train_data, valid_data, test_data)
+    if save_path:
+        prepare_save_path(save_path)
+    print(f"Data: {data_path}: {len(word_to_id)} words in the vocabulary, {len(train_data)} / "
+          f"{len(valid_data)} / {len(test_data)} train / valid / test ids; words not in the "
+          f"vocabulary mapped to {reader.UNK}: valid {unknown['valid']}, test {unknown['test']}")
+    results = {"config": configs.dataclasses.asdict(config), "rnn_mode": rnn_mode, "seed": seed,
+               "data_path": os.path.abspath(data_path), "versions": versions(),
+               "machine": machine_description(), "epochs": [], "test_perplexity": None}
+    start_time = time.time()
+    np.random.seed(seed)
+    with tf.Graph().as_default():
+        models = build_models(config, train_data, valid_data, test_data, rnn_mode, seed)
+        m, mvalid, mtest = models["Train"], models["Valid"], models["Test"]
+        saver = tf.compat.v1.train.Saver()
+        writer = tf.compat.v1.summary.FileWriter(save_path) if save_path else None
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            results["num_parameters"] = int(sum(np.prod(v.shape) for v in tf.compat.v1.trainable_variables()))
+            try:
+                for epoch in range(1, config.max_max_epoch + 1):
+                    lr = learning_rate(config, epoch)
+                    m.assign_lr(session, lr)
+                    print(f"Epoch: {epoch} Learning rate: {lr:.3f}")
+                    train_perplexity, wps = run_epoch(session, m, m.train_op, verbose=True)
+                    print(f"Epoch: {epoch} Train Perplexity: {train_perplexity:.3f}")
+                    valid_perplexity, _ = run_epoch(session, mvalid)
+                    print(f"Epoch: {epoch} Valid Perplexity: {valid_perplexity:.3f}", flush=True)
+                    results["epochs"].append({"epoch": epoch, "learning_rate": lr, "train_perplexity": train_perplexity,
+                                              "valid_perplexity": valid_perplexity, "train_wps": wps})
+                    if save_path:
+                        saver.save(session, os.path.join(save_path, "model.ckpt"), global_step=epoch)
+                        write_summaries(writer, epoch, {"train/perplexity": train_perplexity,
+                                                        "train/loss": math.log(train_perplexity),
+                                                        "valid/perplexity": valid_perplexity,
+                                                        "learning_rate": lr})
+                        write_json(os.path.join(save_path, "results.json"), results)
+            except KeyboardInterrupt:
+                print("Training interrupted: testing the model as it is now.")
+            test_start = time.time()
+            test_perplexity, _ = run_epoch(session, mtest)
+            print(f"Test Perplexity: {test_perplexity:.3f}")
+    results.update(test_perplexity=test_perplexity, test_seconds=time.time() - test_start,
+                   wall_seconds=time.time() - start_time)
+    if save_path:
+        write_json(os.path.join(save_path, "results.json"), results)
+        writer.close()
+    return results
+
+
+flags.DEFINE_string("data_path", None, "Directory with ptb.train.txt, ptb.valid.txt, ptb.test.txt "
+                    "(default: data/ptb if present, else the small sample in data/sample).")
+flags.DEFINE_string("model", "small", "Model size: small, medium, large or test.")
+flags.DEFINE_string("rnn_mode", "block", "LSTM implementation: basic (unrolled ops) or block (fused kernel).")
+flags.DEFINE_string("save_path", None, "Directory for the checkpoint, TensorBoard summaries and results.json.")
+flags.DEFINE_integer("seed", 0, "Random seed: the same seed gives the same perplexities on the same machine.")
+for _field in configs.OVERRIDABLE:
+    flags.DEFINE_string(_field, None, f"Override the config's {_field}.")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise UsageError(f"unexpected argument {argv[1]!r}; all options are flags like --model=small")
+    config = configs.get_config(FLAGS.model)
+    config = configs.override(config, {name: FLAGS[name].value for name in configs.OVERRIDABLE
+                                       if FLAGS[name].value is not None})
+    if FLAGS.rnn_mode not in RNN_MODES:
+        raise UsageError(f"unknown --rnn_mode={FLAGS.rnn_mode}; use one of {', '.join(RNN_MODES)}")
+    data_path = FLAGS.data_path
+    if data_path is None:
+        data_path = default_data_path()
+        if os.path.basename(data_path) == "sample":
+            print(f"No --data_path and no data/ptb: using the small sample corpus in {data_path}. "
+                  f"Its perplexities are not PTB numbers; get PTB with: python reader.py download")
+    train(config, data_path, FLAGS.rnn_mode, FLAGS.seed, FLAGS.save_path)
+
+
+def run():
+    tf.compat.v1.disable_eager_execution()
+    tf.get_logger().setLevel("ERROR")
+    try:
+        app.run(main)
+    except UsageError as e:
+        sys.exit(f"ptb_word_lm.py: error: {e}")
+
+
+if __name__ == "__main__":
+    run()

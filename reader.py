@@ -1,0 +1,161 @@
+"""Penn Treebank text -> word ids -> batches, with the original tutorial's semantics.
+
+Files are whitespace-separated words, one sentence a line; every newline becomes `<eos>`.
+The vocabulary comes from the training file only, ids ordered by descending frequency and
+then alphabetically (on PTB: the=0, <unk>=1, <eos>=2).
+
+`python reader.py download [DIR]` fetches the PTB files into DIR (default data/ptb).
+"""
+import collections
+import hashlib
+import io
+import os
+import sys
+import tarfile
+import urllib.request
+
+import numpy as np
+
+EOS = "<eos>"
+UNK = "<unk>"
+PTB_URL = "http://www.fit.vutbr.cz/~imikolov/rnnlm/simple-examples.tgz"
+PTB_MD5 = {
+    "ptb.train.txt": "f26c4b92c5fdc7b3f8c7cdcb991d8420",
+    "ptb.valid.txt": "aa0affc06ff7c36e977d7cd49e3839bf",
+    "ptb.test.txt": "8b80168b89c18661a38ef683c0dc3721",
+}
+
+
+class UsageError(Exception):
+    """A mistake in what the user gave us; the message says what is wrong and how to fix it."""
+
+
+def read_words(filename):
+    """The words of a file, with `<eos>` for every newline."""
+    if not os.path.isfile(filename):
+        raise UsageError(f"{filename} does not exist; pass --data_path=DIR with ptb.train.txt, "
+                         f"ptb.valid.txt and ptb.test.txt (get them with: python reader.py download)")
+    try:
+        with open(filename, encoding="utf-8") as f:
+            text = f.read()
+    except UnicodeDecodeError as e:
+        raise UsageError(f"{filename} is not UTF-8 text ({e.reason} at byte {e.start}); "
+                         f"give a plain-text corpus in PTB format") from None
+    if not text.split():
+        raise UsageError(f"{filename} is empty or blank; give a corpus with at least a few words")
+    return text.replace("\n", f" {EOS} ").split()
+
+
+def build_vocab(words):
+    """word -> id, most frequent first, ties broken alphabetically."""
+    counts = collections.Counter(words)
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return {word: i for i, (word, _) in enumerate(ordered)}
+
+
+def words_to_ids(words, word_to_id, filename="text"):
+    """Ids of `words`; unknown words become <unk> if the vocabulary has it.
+
+    Returns (ids, number of words mapped to <unk>). Without <unk> in the vocabulary an
+    unknown word is an error: dropping it would silently change the perplexity.
+    """
+    unk_id = word_to_id.get(UNK)
+    ids, unknown = [], 0
+    for word in words:
+        i = word_to_id.get(word)
+        if i is None:
+            if unk_id is None:
+                raise UsageError(f"{filename}: word {word!r} is not in the training vocabulary, "
+                                 f"which has no {UNK}; add it to the training file or replace it by {UNK}")
+            i, unknown = unk_id, unknown + 1
+        ids.append(i)
+    return np.array(ids, dtype=np.int32), unknown
+
+
+def ptb_raw_data(data_path):
+    """(train_ids, valid_ids, test_ids, vocab_size) from the three PTB files in data_path."""
+    train_ids, valid_ids, test_ids, word_to_id, _ = load_corpus(data_path)
+    return train_ids, valid_ids, test_ids, len(word_to_id)
+
+
+def load_corpus(data_path):
+    """Like ptb_raw_data, but returns the vocabulary and the unknown-word counts as well:
+    (train_ids, valid_ids, test_ids, word_to_id, {"valid": n, "test": n})."""
+    if not os.path.isdir(data_path):
+        raise UsageError(f"data directory {data_path} does not exist; pass --data_path=DIR "
+                         f"(get PTB with: python reader.py download)")
+    paths = {split: os.path.join(data_path, f"ptb.{split}.txt") for split in ("train", "valid", "test")}
+    train_words = read_words(paths["train"])
+    word_to_id = build_vocab(train_words)
+    train_ids, _ = words_to_ids(train_words, word_to_id)
+    valid_ids, valid_unknown = words_to_ids(read_words(paths["valid"]), word_to_id, paths["valid"])
+    test_ids, test_unknown = words_to_ids(read_words(paths["test"]), word_to_id, paths["test"])
+    return train_ids, valid_ids, test_ids, word_to_id, {"valid": valid_unknown, "test": test_unknown}
+
+
+def epoch_size(num_ids, batch_size, num_steps):
+    """Batches in one pass over num_ids ids: the ids are cut into batch_size rows."""
+    return (num_ids // batch_size - 1) // num_steps
+
+
+def ptb_producer(raw_data, batch_size, num_steps):
+    """Yield (x, y) int32 arrays of shape [batch_size, num_steps]; y is x one id ahead.
+
+    The ids are cut into batch_size rows of consecutive ids, so row b of one batch continues
+    row b of the previous batch: the LSTM state can be carried from batch to batch.
+    """
+    raw_data = np.asarray(raw_data, dtype=np.int32)
+    batch_len = len(raw_data) // batch_size
+    data = raw_data[:batch_size * batch_len].reshape(batch_size, batch_len)
+    for i in range(epoch_size(len(raw_data), batch_size, num_steps)):
+        x = data[:, i * num_steps:(i + 1) * num_steps]
+        y = data[:, i * num_steps + 1:(i + 1) * num_steps + 1]
+        yield x, y
+
+
+def ptb_chunks(raw_data, num_steps):
+    """Yield (x, y, weights) of shape [1, num_steps] that score every id after the first once.
+
+    One sequence, as a pass with batch_size = num_steps = 1 would score it, but num_steps ids
+    at a time; the last chunk is padded with id 0 at weight 0.
+    """
+    raw_data = np.asarray(raw_data, dtype=np.int32)
+    for start in range(0, len(raw_data) - 1, num_steps):
+        x = raw_data[start:start + num_steps]
+        y = raw_data[start + 1:start + num_steps + 1]
+        x = x[:len(y)]
+        weights = np.zeros(num_steps, np.float32)
+        weights[:len(y)] = 1
+        pad = num_steps - len(y)
+        yield np.pad(x, (0, pad))[None], np.pad(y, (0, pad))[None], weights[None]
+
+
+def download_ptb(dest_dir, url=PTB_URL):
+    """Fetch simple-examples.tgz, unpack the three PTB files into dest_dir, check their md5."""
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            archive = response.read()
+    except OSError as e:
+        raise UsageError(f"cannot download {url} ({e}); without network, copy ptb.train.txt, "
+                         f"ptb.valid.txt and ptb.test.txt from simple-examples/data/ into {dest_dir}") from None
+    os.makedirs(dest_dir, exist_ok=True)
+    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
+        members = {m.name.removeprefix("./"): m for m in tar.getmembers()}
+        for name, md5 in PTB_MD5.items():
+            content = tar.extractfile(members[f"simple-examples/data/{name}"]).read()
+            if hashlib.md5(content).hexdigest() != md5:
+                raise UsageError(f"{name} from {url} has the wrong md5; the download is corrupt, try again")
+            path = os.path.join(dest_dir, name)
+            with open(path + ".tmp", "wb") as f:
+                f.write(content)
+            os.replace(path + ".tmp", path)
+    return dest_dir
+
+
+if __name__ == "__main__":
+    if len(sys.argv) not in (2, 3) or sys.argv[1] != "download":
+        sys.exit("usage: python reader.py download [DIR]   (DIR defaults to data/ptb)")
+    try:
+        print("PTB files written to", download_ptb(sys.argv[2] if len(sys.argv) == 3 else "data/ptb"))
+    except UsageError as e:
+        sys.exit(f"reader.py: error: {e}")

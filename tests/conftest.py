@@ -1,0 +1,26 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+sys.path.insert(0, str(ROOT))
+
+
+def write_corpus(directory, train, valid, test):
+    """Write the three PTB files into directory and return its path as a string."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    for split, text in (("train", train), ("valid", valid), ("test", test)):
+        (directory / f"ptb.{split}.txt").write_text(text)
+    return str(directory)
+
+
+@pytest.fixture
+def shared_ptb():
+    path = SHARED / "ptb"
+    if not (path / "ptb.train.txt").is_file():
+        pytest.skip(f"real PTB not available at {path}")
+    return str(path)

@@ -1,0 +1,47 @@
+import pytest
+
+import configs
+
+TABLE = {  # the tutorial's values, field by field
+    "init_scale": (0.1, 0.05, 0.04, 0.1), "learning_rate": (1.0, 1.0, 1.0, 1.0),
+    "max_grad_norm": (5, 5, 10, 1), "num_layers": (2, 2, 2, 1), "num_steps": (20, 35, 35, 2),
+    "hidden_size": (200, 650, 1500, 2), "max_epoch": (4, 6, 14, 1), "max_max_epoch": (13, 39, 55, 1),
+    "keep_prob": (1.0, 0.5, 0.35, 1.0), "lr_decay": (0.5, 0.8, 1 / 1.15, 0.5), "batch_size": (20, 20, 20, 20),
+}
+
+
+@pytest.mark.parametrize("index, name", list(enumerate(["small", "medium", "large", "test"])))
+def test_configs_have_the_tutorials_values(index, name):
+    config = configs.get_config(name)
+    for field, values in TABLE.items():
+        assert getattr(config, field) == pytest.approx(values[index]), field
+
+
+def test_paper_results_are_carried():
+    assert (configs.SmallConfig.paper_valid, configs.SmallConfig.paper_test) == (120.7, 114.5)
+    assert (configs.MediumConfig.paper_valid, configs.MediumConfig.paper_test) == (86.2, 82.7)
+    assert (configs.LargeConfig.paper_valid, configs.LargeConfig.paper_test) == (82.2, 78.4)
+
+
+def test_override_makes_a_new_config_with_parsed_values():
+    small = configs.get_config("small")
+    changed = configs.override(small, {"hidden_size": "100", "keep_prob": "0.5"})
+    assert (changed.hidden_size, changed.keep_prob) == (100, 0.5)
+    assert isinstance(changed.hidden_size, int)
+    assert small.hidden_size == 200
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("hidden_size", "abc", "not an integer"), ("hidden_size", "1.5", "not an integer"),
+    ("hidden_size", "0", "out of range"), ("learning_rate", "-1", "out of range"),
+    ("keep_prob", "1.5", "out of range"), ("init_scale", "nan", "out of range"),
+    ("max_grad_norm", "inf", "out of range"), ("vocab_size", "5", "cannot be overridden"),
+])
+def test_bad_override_is_a_usage_error(field, value, message):
+    with pytest.raises(configs.UsageError, match=message):
+        configs.override(configs.get_config("small"), {field: value})
+
+
+def test_unknown_model():
+    with pytest.raises(configs.UsageError, match="small, medium, large, test"):
+        configs.get_config("huge")

@@ -1,0 +1,191 @@
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import configs
+import ptb_word_lm
+from conftest import ROOT, write_corpus
+
+tf.compat.v1.disable_eager_execution()
+TINY = dataclasses.replace(configs.get_config("test"), num_layers=2, hidden_size=8, num_steps=5,
+                           batch_size=3, vocab_size=11, max_grad_norm=5)
+
+
+def random_ids(n, seed=0):
+    return np.random.RandomState(seed).randint(0, TINY.vocab_size, n).astype(np.int32)
+
+
+def build(config=TINY, rnn_mode="block", data=None, seed=1):
+    data = random_ids(200) if data is None else data
+    return ptb_word_lm.build_models(config, data, data, data, rnn_mode, seed)
+
+
+def test_train_valid_test_share_one_set_of_weights():
+    with tf.Graph().as_default():
+        models = build()
+        names = sorted(v.name for v in tf.compat.v1.trainable_variables())
+        assert names == ["Model/embedding:0", "Model/lstm_0/bias:0", "Model/lstm_0/kernel:0",
+                         "Model/lstm_1/bias:0", "Model/lstm_1/kernel:0", "Model/softmax_b:0", "Model/softmax_w:0"]
+        assert (models["Test"].input_.batch_size, models["Valid"].input_.num_steps) == (1, TINY.num_steps)
+
+
+def test_small_model_has_the_papers_parameter_count():
+    with tf.Graph().as_default():
+        build(configs.get_config("small"), data=np.zeros(1000, np.int32))
+        count = sum(np.prod(v.shape) for v in tf.compat.v1.trainable_variables())
+        assert count == 4_651_600
+
+
+def test_basic_and_block_give_the_same_outputs_and_gradients():
+    config = dataclasses.replace(TINY, init_scale=0.5)
+    input_ = ptb_word_lm.PTBInput(random_ids(200), config.batch_size, config.num_steps)
+    rng = np.random.RandomState(3)
+    x, y = rng.randint(0, 11, (2, 3, 5))
+    with tf.Graph().as_default():
+        models, grads = {}, {}
+        for mode in ("basic", "block"):
+            with tf.compat.v1.variable_scope("Model", reuse=mode == "block",
+                                             initializer=tf.compat.v1.random_uniform_initializer(-0.5, 0.5, seed=1)):
+                models[mode] = ptb_word_lm.PTBModel(False, config, input_, mode)
+            grads[mode] = tf.gradients(models[mode].cost, tf.compat.v1.trainable_variables())
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            carried_state = rng.randn(config.num_layers, 2, 3, 8)  # a non-zero state from a previous batch
+            values = {}
+            for mode, model in models.items():
+                feed = {model.input_data: x, model.targets: y}
+                for (c, h), (c_value, h_value) in zip(model.initial_state, carried_state):
+                    feed[c], feed[h] = c_value, h_value
+                values[mode] = session.run([model.cost, model.final_state, grads[mode]], feed)
+    basic, block = (tf.nest.flatten(values[m]) for m in ("basic", "block"))
+    assert len(basic) == len(block) > 10
+    for a, b in zip(basic, block):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_cost_falls_when_training_on_tiny_data():
+    data = np.tile(np.array([3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5], np.int32), 30)[:320]  # learnable: periodic
+    with tf.Graph().as_default():
+        m = build(dataclasses.replace(TINY, init_scale=0.5), data=data)["Train"]
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            first, _ = ptb_word_lm.run_epoch(session, m, m.train_op)
+            for _ in range(5):
+                last, _ = ptb_word_lm.run_epoch(session, m, m.train_op)
+    assert last < 0.5 * first
+
+
+def test_learning_rate_schedule():
+    small = configs.get_config("small")
+    rates = [ptb_word_lm.learning_rate(small, epoch) for epoch in range(1, 8)]
+    assert rates == [1, 1, 1, 1, 0.5, 0.25, 0.125]
+
+
+def test_chunked_test_pass_equals_batch_one_step_one():
+    data = random_ids(57, seed=4)
+    with tf.Graph().as_default():
+        test_model = build(data=data)["Test"]
+        with tf.compat.v1.variable_scope("Model", reuse=True):
+            one_step = ptb_word_lm.PTBModel(False, TINY, ptb_word_lm.PTBInput(data, 1, 1))
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            chunked, _ = ptb_word_lm.run_epoch(session, test_model)
+            reference, _ = ptb_word_lm.run_epoch(session, one_step)
+    assert test_model.input_.num_steps > 1
+    assert chunked == pytest.approx(reference, rel=1e-5)
+
+
+def test_dropout_only_in_training():
+    config = dataclasses.replace(TINY, keep_prob=0.5)
+    with tf.Graph().as_default():
+        models = build(config)
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            feed = {models["Train"].input_data: np.ones((3, 5)), models["Train"].targets: np.ones((3, 5)),
+                    models["Valid"].input_data: np.ones((3, 5)), models["Valid"].targets: np.ones((3, 5))}
+            train_costs = {session.run(models["Train"].cost, feed) for _ in range(3)}
+            valid_costs = {session.run(models["Valid"].cost, feed) for _ in range(3)}
+    assert len(train_costs) > 1 and len(valid_costs) == 1
+
+
+def tiny_corpus(tmp_path):
+    words = "the cat sat on a mat and the dog ran to the big red house".split()
+    rng = np.random.RandomState(0)
+    line = lambda: " " + " ".join(rng.choice(words, 8)) + " \n"
+    return write_corpus(tmp_path / "corpus", "".join(line() for _ in range(60)),
+                        "".join(line() for _ in range(10)), "".join(line() for _ in range(10)))
+
+
+def test_same_seed_same_perplexities_other_seed_other(tmp_path, capsys):
+    data_path, config = tiny_corpus(tmp_path), dataclasses.replace(TINY, max_max_epoch=2)
+    runs = [ptb_word_lm.train(config, data_path, "block", seed) for seed in (5, 5, 6)]
+    summary = [(r["epochs"][-1]["valid_perplexity"], r["test_perplexity"]) for r in runs]
+    assert summary[0] == summary[1] != summary[2]
+
+
+def run_cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, str(ROOT / "ptb_word_lm.py"), *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_cli_end_to_end_on_the_sample(tmp_path):
+    result = run_cli("--model=test", f"--save_path={tmp_path / 'run'}", "--data_path=data/sample")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Epoch: 1 Learning rate: 1.000" in out
+    assert "Epoch: 1 Train Perplexity:" in out and "Epoch: 1 Valid Perplexity:" in out
+    assert len([line for line in out.splitlines() if " wps" in line]) >= 9
+    assert out.splitlines()[-1].startswith("Test Perplexity: ")
+    results = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert results["test_perplexity"] == pytest.approx(float(out.splitlines()[-1].split()[-1]), abs=1e-3)
+    assert results["config"]["hidden_size"] == 2 and results["versions"]["tensorflow"] == tf.__version__
+    assert len(results["epochs"]) == 1 and results["seed"] == 0
+    assert tf.train.latest_checkpoint(str(tmp_path / "run"))
+    assert any(name.startswith("events.out.tfevents") for name in os.listdir(tmp_path / "run"))
+
+
+def test_cli_without_data_path_says_it_uses_the_sample():
+    result = run_cli("--model=test", "--max_max_epoch=1")
+    assert result.returncode == 0, result.stderr
+    if not (ROOT / "data" / "ptb" / "ptb.train.txt").exists():
+        assert "not PTB numbers" in result.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--data_path=/nonexistent"], "does not exist"),
+    (["--model=huge"], "unknown model"),
+    (["--rnn_mode=cudnn"], "unknown --rnn_mode"),
+    (["--hidden_size=-3"], "out of range"),
+    (["--num_steps=0"], "out of range"),
+    (["--keep_prob=x"], "not a number"),
+    (["--batch_size=500"], "too few for one batch"),
+    (["stray"], "unexpected argument"),
+])
+def test_bad_input_is_one_line_and_nonzero(args, message):
+    result = run_cli("--model=test", "--data_path=data/sample", *args)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr, result.stderr
+
+
+def test_save_path_that_is_a_file(tmp_path):
+    target = tmp_path / "file"
+    target.write_text("keep me")
+    result = run_cli("--model=test", "--data_path=data/sample", f"--save_path={target}")
+    assert result.returncode != 0 and "is a file" in result.stderr
+    assert target.read_text() == "keep me"
+
+
+def test_bad_corpus_files(tmp_path):
+    data = write_corpus(tmp_path, " a b \n" * 100, "", " a \n")
+    result = run_cli("--model=test", f"--data_path={data}")
+    assert result.returncode != 0 and "empty" in result.stderr and "Traceback" not in result.stderr
+    (tmp_path / "ptb.valid.txt").write_bytes(b"\xff\xfe\x00")
+    result = run_cli("--model=test", f"--data_path={data}")
+    assert result.returncode != 0 and "UTF-8" in result.stderr and "Traceback" not in result.stderr

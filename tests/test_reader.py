@@ -1,0 +1,101 @@
+import numpy as np
+import pytest
+
+import reader
+from conftest import write_corpus
+
+
+def test_vocabulary_is_ordered_by_frequency_then_alphabetically():
+    words = "b a c a b a <eos> c".split()
+    assert reader.build_vocab(words) == {"a": 0, "b": 1, "c": 2, "<eos>": 3}
+
+
+def test_newlines_become_eos(tmp_path):
+    path = tmp_path / "f.txt"
+    path.write_text(" the cat \n sat down \n")
+    assert reader.read_words(str(path)) == ["the", "cat", "<eos>", "sat", "down", "<eos>"]
+
+
+def test_raw_data_uses_training_vocabulary(tmp_path):
+    data = write_corpus(tmp_path, " a b a \n", " b a \n", " a \n")
+    train, valid, test, vocab_size = reader.ptb_raw_data(data)
+    # a: 2, <eos>: 1, b: 1 -> a=0, <eos>=1 ('<' sorts before 'b'), b=2
+    np.testing.assert_array_equal(train, [0, 2, 0, 1])
+    np.testing.assert_array_equal(valid, [2, 0, 1])
+    np.testing.assert_array_equal(test, [0, 1])
+    assert vocab_size == 3
+
+
+def test_unknown_word_maps_to_unk_and_is_counted(tmp_path):
+    data = write_corpus(tmp_path, " a <unk> b \n", " a zebra \n", " b \n")
+    _, valid, _, word_to_id, unknown = reader.load_corpus(data)
+    assert valid[1] == word_to_id["<unk>"]
+    assert unknown == {"valid": 1, "test": 0}
+
+
+def test_unknown_word_without_unk_is_an_error_naming_it(tmp_path):
+    data = write_corpus(tmp_path, " a b \n", " a zebra \n", " b \n")
+    with pytest.raises(reader.UsageError, match="zebra"):
+        reader.ptb_raw_data(data)
+
+
+@pytest.mark.parametrize("content, message", [(b"", "empty"), (b"  \n\n", "empty"), (b"\xff\xfe a", "UTF-8")])
+def test_bad_files_are_usage_errors(tmp_path, content, message):
+    write_corpus(tmp_path, " a b \n", " a \n", " b \n")
+    (tmp_path / "ptb.valid.txt").write_bytes(content)
+    with pytest.raises(reader.UsageError, match=message):
+        reader.ptb_raw_data(str(tmp_path))
+
+
+def test_missing_directory_and_file(tmp_path):
+    with pytest.raises(reader.UsageError, match="does not exist"):
+        reader.ptb_raw_data(str(tmp_path / "nowhere"))
+    with pytest.raises(reader.UsageError, match="ptb.train.txt"):
+        reader.ptb_raw_data(str(tmp_path))
+
+
+def test_producer_batches_match_the_original():
+    raw = np.arange(25)
+    batches = list(reader.ptb_producer(raw, batch_size=3, num_steps=2))
+    # rows of batch_len = 8: [0..7], [8..15], [16..23]; epoch_size = (8 - 1) // 2 = 3
+    assert len(batches) == 3 == reader.epoch_size(25, 3, 2)
+    x, y = batches[0]
+    np.testing.assert_array_equal(x, [[0, 1], [8, 9], [16, 17]])
+    np.testing.assert_array_equal(y, [[1, 2], [9, 10], [17, 18]])
+    x, y = batches[2]
+    np.testing.assert_array_equal(x, [[4, 5], [12, 13], [20, 21]])
+    np.testing.assert_array_equal(y, [[5, 6], [13, 14], [21, 22]])
+    assert x.dtype == np.int32 and x.shape == (3, 2)
+
+
+@pytest.mark.parametrize("num_ids, batch_size, num_steps, expected", [
+    (10, 2, 4, 1),   # batch_len 5: one batch of 4 steps, the 5th id is only a target
+    (10, 2, 5, 0),   # batch_len 5 leaves no target for a 5-step batch
+    (9, 2, 4, 0),    # batch_len 4
+    (3, 5, 1, -1),   # fewer ids than rows: no batch at all
+])
+def test_epoch_size_edges(num_ids, batch_size, num_steps, expected):
+    assert reader.epoch_size(num_ids, batch_size, num_steps) == expected
+    assert len(list(reader.ptb_producer(np.arange(num_ids), batch_size, num_steps))) == max(expected, 0)
+
+
+def test_chunks_score_every_id_once():
+    raw = np.arange(8)
+    chunks = list(reader.ptb_chunks(raw, 3))
+    xs = np.concatenate([x[0][w[0] > 0] for x, _, w in chunks])
+    ys = np.concatenate([y[0][w[0] > 0] for _, y, w in chunks])
+    np.testing.assert_array_equal(xs, raw[:-1])
+    np.testing.assert_array_equal(ys, raw[1:])
+    np.testing.assert_array_equal(chunks[-1][2], [[1, 0, 0]])
+
+
+def test_download_without_network_says_where_to_put_files(tmp_path):
+    with pytest.raises(reader.UsageError, match="copy ptb.train.txt"):
+        reader.download_ptb(str(tmp_path), url="http://127.0.0.1:9/simple-examples.tgz")
+
+
+def test_real_ptb_sizes(shared_ptb):
+    train, valid, test, word_to_id, unknown = reader.load_corpus(shared_ptb)
+    assert (len(train), len(valid), len(test), len(word_to_id)) == (929589, 73760, 82430, 10000)
+    assert (word_to_id["the"], word_to_id["<unk>"], word_to_id["<eos>"]) == (0, 1, 2)
+    assert unknown == {"valid": 0, "test": 0}
