@@ -17,6 +17,7 @@ overridden by a flag of the same name.
     python reader.py download   # PTB into data/ptb (or copy the three files there)
     python ptb_word_lm.py --data_path=data/ptb --model=small
 """
+import dataclasses
 import json
 import math
 import os
@@ -45,7 +46,8 @@ import reader
 from reader import UsageError
 
 RNN_MODES = ("basic", "block")
-TEST_CHUNK = 100  # ids scored per session call in the batch-size-1 test pass
+TEST_CHUNK = 100
+MAX_COST_PER_WORD = 700.0  # nats; beyond it the perplexity overflows: training has diverged  # ids scored per session call in the batch-size-1 test pass
 
 
 class PTBInput:
@@ -119,11 +121,21 @@ LSTM_LAYERS = {"basic": basic_lstm, "block": block_lstm}
 class PTBModel:
     """The LSTM language model for one pass (train, valid or test) over `input_`."""
 
-    def __init__(self, is_training, config, input_, rnn_mode="block"):
+    def __init__(self, is_training, config, input_, rnn_mode="block", seed=0):
         self.input_ = input_
         batch_size, num_steps = input_.batch_size, input_.num_steps
         hidden_size, vocab_size = config.hidden_size, config.vocab_size
         dropout = is_training and config.keep_prob < 1
+        global_step = tf.compat.v1.train.get_or_create_global_step()
+        # Dropout masks are a function of (seed, step, layer), so a resumed run draws the same ones.
+        dropout_seeds = iter(range(config.num_layers + 1))
+
+        def maybe_dropout(x):
+            if not dropout:
+                return x
+            step_seed = global_step * (config.num_layers + 1) + next(dropout_seeds)
+            return tf.nn.experimental.stateless_dropout(
+                x, rate=1 - config.keep_prob, seed=tf.stack([tf.constant(seed, tf.int64), step_seed]))
 
         self.input_data = tf.compat.v1.placeholder(tf.int32, [batch_size, num_steps], "input_data")
         self.targets = tf.compat.v1.placeholder(tf.int32, [batch_size, num_steps], "targets")
@@ -133,8 +145,7 @@ class PTBModel:
         embedding = tf.compat.v1.get_variable("embedding", [vocab_size, hidden_size])
         # Time-major from here on: [num_steps, batch_size, ...].
         inputs = tf.nn.embedding_lookup(embedding, tf.transpose(self.input_data))
-        if dropout:  # Zaremba et al. §3: dropout only on the non-recurrent connections
-            inputs = tf.nn.dropout(inputs, rate=1 - config.keep_prob)
+        inputs = maybe_dropout(inputs)  # Zaremba et al. §3: dropout only on non-recurrent connections
 
         self.initial_state, final_state = [], []
         for layer in range(config.num_layers):
@@ -145,8 +156,7 @@ class PTBModel:
             c = tf.compat.v1.placeholder_with_default(zeros, zeros.shape, f"c{layer}")
             h = tf.compat.v1.placeholder_with_default(zeros, zeros.shape, f"h{layer}")
             inputs, c_final, h_final = LSTM_LAYERS[rnn_mode](inputs, c, h, kernel, bias)
-            if dropout:
-                inputs = tf.nn.dropout(inputs, rate=1 - config.keep_prob)
+            inputs = maybe_dropout(inputs)
             self.initial_state.append((c, h))
             final_state.append((c_final, h_final))
         self.final_state = final_state
@@ -170,7 +180,7 @@ class PTBModel:
         grads, _ = tf.clip_by_global_norm(tf.gradients(self.cost, tvars), config.max_grad_norm)
         optimizer = tf.compat.v1.train.GradientDescentOptimizer(self.lr)
         self.train_op = optimizer.apply_gradients(
-            zip(grads, tvars), global_step=tf.compat.v1.train.get_or_create_global_step())
+            zip(grads, tvars), global_step=global_step)
 
     def assign_lr(self, session, lr_value):
         session.run(self._lr_update, feed_dict={self._new_lr: lr_value})
@@ -201,6 +211,9 @@ def run_epoch(session, model, train_op=None, verbose=False):
         for (c, h), (c_value, h_value) in zip(model.initial_state, state):
             feed_dict[c], feed_dict[h] = c_value, h_value
         values = session.run(fetches, feed_dict)
+        cost_per_word = values["cost"] * model.input_.batch_size / values["num_targets"]
+        if not cost_per_word < MAX_COST_PER_WORD:  # also catches NaN
+            raise FloatingPointError(f"the cost per word is {cost_per_word:.4g} at step {step + 1} of {epoch_size}")
         state = values["final_state"]
         costs += values["cost"] * model.input_.batch_size
         num_targets += values["num_targets"]
@@ -225,7 +238,7 @@ def build_models(config, train_data, valid_data, test_data, rnn_mode, seed):
     for name, input_ in inputs.items():
         with tf.name_scope(name), tf.compat.v1.variable_scope(
                 "Model", reuse=name != "Train", initializer=initializer):
-            models[name] = PTBModel(name == "Train", config, input_, rnn_mode)
+            models[name] = PTBModel(name == "Train", config, input_, rnn_mode, seed)
     return models
 
 
@@ -291,49 +304,146 @@ def default_data_path():
     return ptb if os.path.isfile(os.path.join(ptb, "ptb.train.txt")) else os.path.join(here, "data", "sample")
 
 
+# What a --save_path holds: results.json (config and history, written before each checkpoint),
+# vocab.txt, the latest checkpoint model.ckpt-EPOCH (index file "checkpoint"), the best-validation
+# checkpoint best.ckpt (index file "checkpoint_best") and TensorBoard events.
+CHECKPOINT_INDEX = {"latest": "checkpoint", "best": "checkpoint_best"}
+# Fields that may differ when a run is resumed: it can be extended with more epochs.
+RESUMABLE_CHANGES = {"max_max_epoch"}
+
+
+def checkpoint_path(save_path, which="latest"):
+    """The prefix of the latest or best checkpoint in save_path, or None."""
+    return tf.compat.v1.train.latest_checkpoint(save_path, latest_filename=CHECKPOINT_INDEX[which])
+
+
+def read_results(save_path):
+    path = os.path.join(save_path, "results.json")
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        raise UsageError(f"{save_path} has a checkpoint but {path} is missing or unreadable ({e}); "
+                         f"move the directory away or use another --save_path") from None
+
+
+def load_trained(save_path, which="best"):
+    """(config, word_to_id, checkpoint prefix) of the run saved in save_path."""
+    prefix = checkpoint_path(save_path, which) if save_path and os.path.isdir(save_path) else None
+    if prefix is None:
+        raise UsageError(f"no {which} checkpoint in --save_path={save_path}; train first with "
+                         f"python ptb_word_lm.py --save_path={save_path}")
+    config = configs.Config(**read_results(save_path)["config"])
+    with open(os.path.join(save_path, "vocab.txt"), encoding="utf-8") as f:
+        word_to_id = {word: i for i, word in enumerate(f.read().split("\n")[:-1])}
+    return config, word_to_id, prefix
+
+
+def check_same_config(save_path, saved, config):
+    for field, value in dataclasses.asdict(config).items():
+        if field not in RESUMABLE_CHANGES and saved.get(field) != value:
+            raise UsageError(f"--save_path={save_path} holds a checkpoint of another configuration "
+                             f"({field}: {saved.get(field)} there, {value} now); use another --save_path "
+                             f"or the settings it was trained with")
+
+
+def restore(saver, session, prefix):
+    try:
+        saver.restore(session, prefix)
+    except (tf.errors.OpError, ValueError) as e:
+        message = str(e).strip().splitlines()[0]
+        raise UsageError(f"checkpoint {prefix} is corrupt or incomplete ({message}); move it away "
+                         f"to start again, nothing was overwritten") from None
+
+
+def save_checkpoint(session, saver, save_path, epoch, which):
+    prefix = os.path.join(save_path, "model.ckpt" if which == "latest" else "best.ckpt")
+    # The index file is replaced only once the checkpoint's files are complete: a crash at
+    # any moment leaves the previous checkpoint the one that is loaded.
+    saver.save(session, prefix, global_step=epoch if which == "latest" else None,
+               latest_filename=CHECKPOINT_INDEX[which], write_meta_graph=False)
+
+
+def write_vocab(save_path, word_to_id):
+    path = os.path.join(save_path, "vocab.txt")
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        f.writelines(word + "\n" for word in sorted(word_to_id, key=word_to_id.get))
+    os.replace(path + ".tmp", path)
+
+
 def train(config, data_path, rnn_mode, seed, save_path=None):
-    """Train, validate each epoch and test; return the results as a dict."""
+    """Train, validate each epoch and test; resume from save_path if it holds a checkpoint.
+
+    Returns the results (configuration, history, test perplexity) as a dict.
+    """
     train_data, valid_data, test_data, word_to_id, unknown = reader.load_corpus(data_path)
-    config = configs.dataclasses.replace(config, vocab_size=len(word_to_id))
+    config = dataclasses.replace(config, vocab_size=len(word_to_id))
     check_corpus_fits(config, train_data, valid_data, test_data)
+    resume_from = None
     if save_path:
         prepare_save_path(save_path)
+        resume_from = checkpoint_path(save_path)
+    results = {"config": dataclasses.asdict(config), "rnn_mode": rnn_mode, "seed": seed,
+               "data_path": os.path.abspath(data_path), "versions": versions(),
+               "machine": machine_description(), "epochs": [], "test_perplexity": None}
+    if resume_from:
+        saved = read_results(save_path)
+        check_same_config(save_path, saved["config"], config)
+        done = int(resume_from.rsplit("-", 1)[1])
+        # results.json is written before the checkpoint: drop an epoch whose checkpoint never landed.
+        results["epochs"] = [e for e in saved["epochs"] if e["epoch"] <= done]
+        results["seed"] = seed = saved["seed"]
     print(f"Data: {data_path}: {len(word_to_id)} words in the vocabulary, {len(train_data)} / "
           f"{len(valid_data)} / {len(test_data)} train / valid / test ids; words not in the "
           f"vocabulary mapped to {reader.UNK}: valid {unknown['valid']}, test {unknown['test']}")
-    results = {"config": configs.dataclasses.asdict(config), "rnn_mode": rnn_mode, "seed": seed,
-               "data_path": os.path.abspath(data_path), "versions": versions(),
-               "machine": machine_description(), "epochs": [], "test_perplexity": None}
     start_time = time.time()
-    np.random.seed(seed)
     with tf.Graph().as_default():
         models = build_models(config, train_data, valid_data, test_data, rnn_mode, seed)
         m, mvalid, mtest = models["Train"], models["Valid"], models["Test"]
-        saver = tf.compat.v1.train.Saver()
+        saver = tf.compat.v1.train.Saver(max_to_keep=2, save_relative_paths=True)
+        best_saver = tf.compat.v1.train.Saver(max_to_keep=1, save_relative_paths=True)
         writer = tf.compat.v1.summary.FileWriter(save_path) if save_path else None
         with tf.compat.v1.Session() as session:
             session.run(tf.compat.v1.global_variables_initializer())
-            results["num_parameters"] = int(sum(np.prod(v.shape) for v in tf.compat.v1.trainable_variables()))
+            if resume_from:
+                restore(saver, session, resume_from)
+                print(f"Resuming from {resume_from}: {len(results['epochs'])} epochs done, "
+                      f"continuing at epoch {len(results['epochs']) + 1}")
+            else:
+                results["num_parameters"] = int(sum(np.prod(v.shape) for v in tf.compat.v1.trainable_variables()))
+                if save_path:
+                    write_vocab(save_path, word_to_id)
             try:
-                for epoch in range(1, config.max_max_epoch + 1):
+                for epoch in range(len(results["epochs"]) + 1, config.max_max_epoch + 1):
                     lr = learning_rate(config, epoch)
                     m.assign_lr(session, lr)
                     print(f"Epoch: {epoch} Learning rate: {lr:.3f}")
-                    train_perplexity, wps = run_epoch(session, m, m.train_op, verbose=True)
-                    print(f"Epoch: {epoch} Train Perplexity: {train_perplexity:.3f}")
-                    valid_perplexity, _ = run_epoch(session, mvalid)
+                    epoch_start = time.time()
+                    try:
+                        train_perplexity, wps = run_epoch(session, m, m.train_op, verbose=True)
+                        print(f"Epoch: {epoch} Train Perplexity: {train_perplexity:.3f}")
+                        valid_perplexity, _ = run_epoch(session, mvalid)
+                    except FloatingPointError as e:
+                        raise UsageError(f"training diverged in epoch {epoch}: {e}; the last good checkpoint is "
+                                         f"kept; lower --learning_rate or --max_grad_norm") from None
                     print(f"Epoch: {epoch} Valid Perplexity: {valid_perplexity:.3f}", flush=True)
+                    is_best = all(valid_perplexity < e["valid_perplexity"] for e in results["epochs"])
                     results["epochs"].append({"epoch": epoch, "learning_rate": lr, "train_perplexity": train_perplexity,
-                                              "valid_perplexity": valid_perplexity, "train_wps": wps})
+                                              "valid_perplexity": valid_perplexity, "train_wps": wps,
+                                              "seconds": time.time() - epoch_start})
                     if save_path:
-                        saver.save(session, os.path.join(save_path, "model.ckpt"), global_step=epoch)
+                        write_json(os.path.join(save_path, "results.json"), results)
+                        if is_best:
+                            save_checkpoint(session, best_saver, save_path, epoch, "best")
+                        save_checkpoint(session, saver, save_path, epoch, "latest")
                         write_summaries(writer, epoch, {"train/perplexity": train_perplexity,
                                                         "train/loss": math.log(train_perplexity),
-                                                        "valid/perplexity": valid_perplexity,
-                                                        "learning_rate": lr})
-                        write_json(os.path.join(save_path, "results.json"), results)
+                                                        "valid/perplexity": valid_perplexity, "learning_rate": lr})
             except KeyboardInterrupt:
-                print("Training interrupted: testing the model as it is now.")
+                last = save_path and checkpoint_path(save_path)
+                kept = f"{last} is kept" if last else "nothing was saved (no --save_path, or no epoch finished)"
+                print(f"Interrupted: {kept}; run the same command again to resume.", file=sys.stderr)
+                raise
             test_start = time.time()
             test_perplexity, _ = run_epoch(session, mtest)
             print(f"Test Perplexity: {test_perplexity:.3f}")
@@ -345,41 +455,78 @@ def train(config, data_path, rnn_mode, seed, save_path=None):
     return results
 
 
-flags.DEFINE_string("data_path", None, "Directory with ptb.train.txt, ptb.valid.txt, ptb.test.txt "
-                    "(default: data/ptb if present, else the small sample in data/sample).")
-flags.DEFINE_string("model", "small", "Model size: small, medium, large or test.")
-flags.DEFINE_string("rnn_mode", "block", "LSTM implementation: basic (unrolled ops) or block (fused kernel).")
-flags.DEFINE_string("save_path", None, "Directory for the checkpoint, TensorBoard summaries and results.json.")
-flags.DEFINE_integer("seed", 0, "Random seed: the same seed gives the same perplexities on the same machine.")
-for _field in configs.OVERRIDABLE:
-    flags.DEFINE_string(_field, None, f"Override the config's {_field}.")
+def evaluate(save_path, data_path, rnn_mode, which):
+    """Restore the best or latest checkpoint and print its valid and test perplexity."""
+    config, saved_vocab, prefix = load_trained(save_path, which)
+    train_data, valid_data, test_data, word_to_id, _ = reader.load_corpus(data_path)
+    if word_to_id != saved_vocab:
+        raise UsageError(f"the vocabulary of {data_path} is not the one {save_path} was trained on; "
+                         f"pass the --data_path used for training")
+    with tf.Graph().as_default():
+        models = build_models(config, train_data, valid_data, test_data, rnn_mode, seed=0)
+        saver = tf.compat.v1.train.Saver()
+        with tf.compat.v1.Session() as session:
+            restore(saver, session, prefix)
+            print(f"Evaluating {prefix}")
+            valid_perplexity, _ = run_epoch(session, models["Valid"])
+            print(f"Valid Perplexity: {valid_perplexity:.3f}")
+            test_perplexity, _ = run_epoch(session, models["Test"])
+            print(f"Test Perplexity: {test_perplexity:.3f}")
+    return valid_perplexity, test_perplexity
+
+
 FLAGS = flags.FLAGS
+
+
+def define_flags():
+    """The command line; defined only when this file is the program, so other tools can import it."""
+    flags.DEFINE_string("data_path", None, "Directory with ptb.train.txt, ptb.valid.txt, ptb.test.txt "
+                        "(default: data/ptb if present, else the small sample in data/sample).")
+    flags.DEFINE_string("model", "small", "Model size: small, medium, large or test.")
+    flags.DEFINE_string("rnn_mode", "block", "LSTM implementation: basic (unrolled ops) or block (fused kernel).")
+    flags.DEFINE_string("save_path", None, "Directory for checkpoints, TensorBoard summaries and results.json; "
+                        "a run started again with the same --save_path resumes.")
+    flags.DEFINE_string("seed", "0", "Random seed: the same seed gives the same perplexities on the same machine.")
+    flags.DEFINE_bool("eval_only", False, "Only evaluate the checkpoint in --save_path on valid and test.")
+    flags.DEFINE_string("checkpoint", "best", "With --eval_only: the best (lowest valid perplexity) or latest checkpoint.")
+    for field in configs.OVERRIDABLE:
+        flags.DEFINE_string(field, None, f"Override the config's {field}.")
 
 
 def main(argv):
     if len(argv) > 1:
         raise UsageError(f"unexpected argument {argv[1]!r}; all options are flags like --model=small")
-    config = configs.get_config(FLAGS.model)
-    config = configs.override(config, {name: FLAGS[name].value for name in configs.OVERRIDABLE
-                                       if FLAGS[name].value is not None})
     if FLAGS.rnn_mode not in RNN_MODES:
         raise UsageError(f"unknown --rnn_mode={FLAGS.rnn_mode}; use one of {', '.join(RNN_MODES)}")
+    if not FLAGS.seed.isdigit():
+        raise UsageError(f"--seed={FLAGS.seed} is not a non-negative integer; give one like --seed=1")
     data_path = FLAGS.data_path
     if data_path is None:
         data_path = default_data_path()
         if os.path.basename(data_path) == "sample":
             print(f"No --data_path and no data/ptb: using the small sample corpus in {data_path}. "
                   f"Its perplexities are not PTB numbers; get PTB with: python reader.py download")
-    train(config, data_path, FLAGS.rnn_mode, FLAGS.seed, FLAGS.save_path)
+    if FLAGS.eval_only:
+        if FLAGS.checkpoint not in CHECKPOINT_INDEX:
+            raise UsageError(f"unknown --checkpoint={FLAGS.checkpoint}; use best or latest")
+        evaluate(FLAGS.save_path, data_path, FLAGS.rnn_mode, FLAGS.checkpoint)
+        return
+    config = configs.get_config(FLAGS.model)
+    config = configs.override(config, {name: FLAGS[name].value for name in configs.OVERRIDABLE
+                                       if FLAGS[name].value is not None})
+    train(config, data_path, FLAGS.rnn_mode, int(FLAGS.seed), FLAGS.save_path)
 
 
 def run():
+    define_flags()
     tf.compat.v1.disable_eager_execution()
     tf.get_logger().setLevel("ERROR")
     try:
         app.run(main)
     except UsageError as e:
         sys.exit(f"ptb_word_lm.py: error: {e}")
+    except KeyboardInterrupt:
+        sys.exit(130)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
 import dataclasses
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -101,17 +104,21 @@ def test_chunked_test_pass_equals_batch_one_step_one():
     assert chunked == pytest.approx(reference, rel=1e-5)
 
 
-def test_dropout_only_in_training():
+def test_dropout_only_in_training_and_a_function_of_the_step():
     config = dataclasses.replace(TINY, keep_prob=0.5)
     with tf.Graph().as_default():
         models = build(config)
+        global_step = tf.compat.v1.train.get_or_create_global_step()
         with tf.compat.v1.Session() as session:
             session.run(tf.compat.v1.global_variables_initializer())
-            feed = {models["Train"].input_data: np.ones((3, 5)), models["Train"].targets: np.ones((3, 5)),
-                    models["Valid"].input_data: np.ones((3, 5)), models["Valid"].targets: np.ones((3, 5))}
-            train_costs = {session.run(models["Train"].cost, feed) for _ in range(3)}
-            valid_costs = {session.run(models["Valid"].cost, feed) for _ in range(3)}
-    assert len(train_costs) > 1 and len(valid_costs) == 1
+            costs = {}
+            for step in (0, 1):
+                session.run(global_step.assign(step))
+                for name in ("Train", "Valid"):
+                    feed = {models[name].input_data: np.ones((3, 5)), models[name].targets: np.ones((3, 5))}
+                    costs[name, step] = [session.run(models[name].cost, feed) for _ in range(2)]
+    assert costs["Train", 0][0] == costs["Train", 0][1] != costs["Train", 1][0]  # same step, same mask
+    assert costs["Valid", 0] == costs["Valid", 1] and costs["Valid", 0][0] != costs["Train", 0][0]
 
 
 def tiny_corpus(tmp_path):
@@ -189,3 +196,96 @@ def test_bad_corpus_files(tmp_path):
     (tmp_path / "ptb.valid.txt").write_bytes(b"\xff\xfe\x00")
     result = run_cli("--model=test", f"--data_path={data}")
     assert result.returncode != 0 and "UTF-8" in result.stderr and "Traceback" not in result.stderr
+
+
+# Long runs: checkpoints every epoch, resume, eval_only (issue 3). A short config on the sample.
+SHORT_RUN = ["--model=test", "--data_path=data/sample", "--hidden_size=32", "--num_steps=5", "--batch_size=4",
+             "--max_max_epoch=3", "--keep_prob=0.5", "--seed=3"]
+
+
+def final_test_perplexity(output):
+    return float(output.strip().splitlines()[-1].split()[-1])
+
+
+def start_and_stop_after_first_epoch(save_path, sig):
+    process = subprocess.Popen([sys.executable, str(ROOT / "ptb_word_lm.py"), *SHORT_RUN, f"--save_path={save_path}"],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while not (save_path / "checkpoint").exists():
+        assert process.poll() is None, "finished before it could be stopped"
+        time.sleep(0.01)
+    process.send_signal(sig)
+    out, err = process.communicate(timeout=120)
+    return process.returncode, out, err
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    save_path = tmp_path_factory.mktemp("full")
+    result = run_cli(*SHORT_RUN, f"--save_path={save_path}")
+    assert result.returncode == 0, result.stderr
+    return save_path, result.stdout
+
+
+def test_killed_run_resumes_to_the_same_result(tmp_path, uninterrupted):
+    _, full_output = uninterrupted
+    returncode, _, _ = start_and_stop_after_first_epoch(tmp_path, signal.SIGKILL)
+    assert returncode == -signal.SIGKILL
+    resumed = run_cli(*SHORT_RUN, f"--save_path={tmp_path}")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "Resuming from" in resumed.stdout and "Epoch: 1 Train" not in resumed.stdout
+    assert final_test_perplexity(resumed.stdout) == pytest.approx(final_test_perplexity(full_output), rel=1e-4)
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert [e["epoch"] for e in results["epochs"]] == [1, 2, 3]
+
+
+def test_eval_only_prints_the_trained_final_test_perplexity(uninterrupted):
+    save_path, full_output = uninterrupted
+    result = run_cli("--data_path=data/sample", f"--save_path={save_path}", "--eval_only", "--checkpoint=latest")
+    assert result.returncode == 0, result.stderr
+    assert "Valid Perplexity:" in result.stdout and "Train" not in result.stdout
+    assert final_test_perplexity(result.stdout) == pytest.approx(final_test_perplexity(full_output), rel=1e-5)
+    best = run_cli("--data_path=data/sample", f"--save_path={save_path}", "--eval_only")
+    valid = float(best.stdout.split("Valid Perplexity: ")[1].split()[0])
+    history = json.loads((save_path / "results.json").read_text())["epochs"]
+    assert valid == pytest.approx(min(e["valid_perplexity"] for e in history), rel=1e-4)
+
+
+def snapshot(directory):
+    return {p.name: p.read_bytes() for p in directory.iterdir()}
+
+
+def test_other_configuration_in_save_path_is_refused_untouched(uninterrupted):
+    save_path, _ = uninterrupted
+    before = snapshot(save_path)
+    result = run_cli(*SHORT_RUN[:-1], "--hidden_size=16", f"--save_path={save_path}")
+    assert result.returncode != 0 and "hidden_size: 32 there, 16 now" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert snapshot(save_path) == before
+
+
+def test_corrupt_checkpoint_is_refused_untouched(tmp_path, uninterrupted):
+    save_path = tmp_path / "run"
+    shutil.copytree(uninterrupted[0], save_path)
+    data_file = next(save_path.glob("model.ckpt-3.data-*"))
+    data_file.write_bytes(data_file.read_bytes()[:100])
+    before = snapshot(save_path)
+    result = run_cli(*SHORT_RUN, "--max_max_epoch=4", f"--save_path={save_path}")
+    assert result.returncode != 0 and "corrupt or incomplete" in result.stderr and "Traceback" not in result.stderr
+    assert snapshot(save_path) == before
+
+
+def test_eval_only_without_checkpoint(tmp_path):
+    result = run_cli("--data_path=data/sample", f"--save_path={tmp_path}", "--eval_only")
+    assert result.returncode != 0 and "no best checkpoint" in result.stderr
+
+
+def test_ctrl_c_keeps_the_checkpoint_and_says_how_to_resume(tmp_path):
+    returncode, _, err = start_and_stop_after_first_epoch(tmp_path, signal.SIGINT)
+    assert returncode == 130 and "run the same command again to resume" in err and "Traceback" not in err
+    assert tf.train.latest_checkpoint(str(tmp_path))
+
+
+def test_divergence_stops_with_the_epoch_and_step(tmp_path):
+    result = run_cli(*SHORT_RUN, "--learning_rate=1e30", f"--save_path={tmp_path}")
+    assert result.returncode != 0 and "diverged in epoch 1" in result.stderr and "step" in result.stderr
+    assert "Traceback" not in result.stderr
