@@ -9,7 +9,6 @@ ids as PTB's test set. Speeds from a shared machine vary from day to day; the sh
 measured in the same run, is the figure to compare.
 """
 import dataclasses
-import json
 import resource
 import time
 

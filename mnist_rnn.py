@@ -19,22 +19,9 @@ import urllib.request
 import zlib
 
 import numpy as np
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# TensorFlow's C++ side logs its CUDA probing to stderr whatever the level above (at import, and
-# at the first device query, which absl's app.run makes): hide stderr while both happen here.
-_stderr, _devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-os.dup2(_devnull, 2)
-try:
-    import tensorflow as tf
-    tf.config.list_physical_devices("GPU")
-finally:
-    os.dup2(_stderr, 2)
-    os.close(_stderr)
-    os.close(_devnull)
 from absl import app, flags
 
-tf.get_logger().setLevel("ERROR")
+from quiet_tf import tf
 
 PROG = "mnist_rnn.py"
 URL = "https://storage.googleapis.com/cvdf-datasets/mnist/"

@@ -28,21 +28,9 @@ import time
 import numpy as np
 from absl import app, flags
 
-# Keep TensorFlow's start-up chatter (CUDA probing on a machine without a GPU) out of the output:
-# what the GPU-enabled wheel writes while it loads and looks for a GPU is dropped.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-_stderr, _devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-os.dup2(_devnull, 2)
-try:
-    import tensorflow as tf
-    tf.config.list_physical_devices("GPU")
-finally:
-    os.dup2(_stderr, 2)
-    os.close(_stderr)
-    os.close(_devnull)
-
 import configs
 import reader
+from quiet_tf import tf
 from reader import UsageError
 
 RNN_MODES = ("basic", "block")
@@ -191,8 +179,9 @@ def learning_rate(config, epoch):
     return config.learning_rate * config.lr_decay ** max(epoch - config.max_epoch, 0)
 
 
-def run_epoch(session, model, train_op=None, verbose=False):
-    """One pass over model.input_, carrying the LSTM state from batch to batch.
+def run_epoch(session, model, train_op=None, verbose=False, max_steps=None):
+    """One pass over model.input_ (its first max_steps batches, if given), carrying the LSTM
+    state from batch to batch.
 
     Returns (perplexity, words per second).
     """
@@ -202,9 +191,9 @@ def run_epoch(session, model, train_op=None, verbose=False):
     fetches = {"cost": model.cost, "num_targets": model.num_targets, "final_state": model.final_state}
     if train_op is not None:
         fetches["train_op"] = train_op
-    epoch_size = model.input_.epoch_size
+    epoch_size = min(model.input_.epoch_size, max_steps or model.input_.epoch_size)
     report_every = max(epoch_size // 10, 1)
-    for step, (x, y, weights) in enumerate(model.input_.batches()):
+    for step, (x, y, weights) in zip(range(epoch_size), model.input_.batches()):
         feed_dict = {model.input_data: x, model.targets: y}
         if weights is not None:
             feed_dict[model.target_weights] = weights
@@ -371,8 +360,10 @@ def write_vocab(save_path, word_to_id):
     os.replace(path + ".tmp", path)
 
 
-def train(config, data_path, rnn_mode, seed, save_path=None):
+def train(config, data_path, rnn_mode, seed, save_path=None, max_steps_per_epoch=None):
     """Train, validate each epoch and test; resume from save_path if it holds a checkpoint.
+
+    max_steps_per_epoch cuts every epoch short, to time a segment of a run too long to finish.
 
     Returns the results (configuration, history, test perplexity) as a dict.
     """
@@ -384,6 +375,7 @@ def train(config, data_path, rnn_mode, seed, save_path=None):
         prepare_save_path(save_path)
         resume_from = checkpoint_path(save_path)
     results = {"config": dataclasses.asdict(config), "rnn_mode": rnn_mode, "seed": seed,
+               "epoch_size": reader.epoch_size(len(train_data), config.batch_size, config.num_steps),
                "data_path": os.path.abspath(data_path), "versions": versions(),
                "machine": machine_description(), "epochs": [], "test_perplexity": None}
     if resume_from:
@@ -420,8 +412,9 @@ def train(config, data_path, rnn_mode, seed, save_path=None):
                     print(f"Epoch: {epoch} Learning rate: {lr:.3f}")
                     epoch_start = time.time()
                     try:
-                        train_perplexity, wps = run_epoch(session, m, m.train_op, verbose=True)
+                        train_perplexity, wps = run_epoch(session, m, m.train_op, True, max_steps_per_epoch)
                         print(f"Epoch: {epoch} Train Perplexity: {train_perplexity:.3f}")
+                        train_seconds = time.time() - epoch_start
                         valid_perplexity, _ = run_epoch(session, mvalid)
                     except FloatingPointError as e:
                         raise UsageError(f"training diverged in epoch {epoch}: {e}; the last good checkpoint is "
@@ -430,7 +423,9 @@ def train(config, data_path, rnn_mode, seed, save_path=None):
                     is_best = all(valid_perplexity < e["valid_perplexity"] for e in results["epochs"])
                     results["epochs"].append({"epoch": epoch, "learning_rate": lr, "train_perplexity": train_perplexity,
                                               "valid_perplexity": valid_perplexity, "train_wps": wps,
-                                              "seconds": time.time() - epoch_start})
+                                              "train_steps": min(m.input_.epoch_size, max_steps_per_epoch or math.inf),
+                                              "train_seconds": train_seconds,
+                                              "valid_seconds": time.time() - epoch_start - train_seconds})
                     if save_path:
                         write_json(os.path.join(save_path, "results.json"), results)
                         if is_best:
@@ -487,6 +482,8 @@ def define_flags():
     flags.DEFINE_string("save_path", None, "Directory for checkpoints, TensorBoard summaries and results.json; "
                         "a run started again with the same --save_path resumes.")
     flags.DEFINE_string("seed", "0", "Random seed: the same seed gives the same perplexities on the same machine.")
+    flags.DEFINE_integer("max_steps_per_epoch", None, "Train only this many batches per epoch "
+                         "(to time a segment of a run too long to finish here).", lower_bound=1)
     flags.DEFINE_bool("eval_only", False, "Only evaluate the checkpoint in --save_path on valid and test.")
     flags.DEFINE_string("checkpoint", "best", "With --eval_only: the best (lowest valid perplexity) or latest checkpoint.")
     for field in configs.OVERRIDABLE:
@@ -514,13 +511,12 @@ def main(argv):
     config = configs.get_config(FLAGS.model)
     config = configs.override(config, {name: FLAGS[name].value for name in configs.OVERRIDABLE
                                        if FLAGS[name].value is not None})
-    train(config, data_path, FLAGS.rnn_mode, int(FLAGS.seed), FLAGS.save_path)
+    train(config, data_path, FLAGS.rnn_mode, int(FLAGS.seed), FLAGS.save_path, FLAGS.max_steps_per_epoch)
 
 
 def run():
     define_flags()
     tf.compat.v1.disable_eager_execution()
-    tf.get_logger().setLevel("ERROR")
     try:
         app.run(main)
     except UsageError as e:

@@ -1,0 +1,30 @@
+import dataclasses
+
+import pytest
+
+import configs
+import report
+
+
+def run(model, epochs, steps_per_epoch, epoch_size, test=None):
+    config = dataclasses.asdict(configs.get_config(model))
+    history = [{"epoch": e, "train_wps": 1000.0, "train_steps": steps_per_epoch, "valid_perplexity": 200.0 - e,
+                "valid_seconds": 36.0} for e in range(1, epochs + 1)]
+    return {"config": config, "epochs": history, "epoch_size": epoch_size, "test_perplexity": test,
+            "test_seconds": 360.0, "wall_seconds": 600.0, "machine": {"cpu": "X", "cores": 2}}
+
+
+def test_complete_run_is_compared_with_paper_and_tutorial():
+    table = report.report([("small", run("small", 13, 100, 100, test=115.0))])
+    row = table.splitlines()[2]
+    assert "| small | 13 of 13 epochs | 187.0 | 115.0 | 120.7 / 114.5 | 121.4 / 115.9 | +0.5 | -0.9 |" in row
+    assert "10 min (measured)" in row
+
+
+def test_partial_run_is_projected_from_its_speed():
+    partial = run("medium", 1, 10, 100)
+    described = report.describe(partial)
+    # an epoch: 100 batches x 20 x 35 words at 1000 words/s = 70 s, plus 36 s validation
+    assert described["projected_hours"] == pytest.approx((39 * (70 + 36) + 360) / 3600)
+    assert described["trained"] == "0.10 of 39 epochs" and not described["complete"]
+    assert "(partial)" in report.report([("medium", partial)])
