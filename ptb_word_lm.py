@@ -17,6 +17,7 @@ overridden by a flag of the same name.
     python reader.py download   # PTB into data/ptb (or copy the three files there)
     python ptb_word_lm.py --data_path=data/ptb --model=small
 """
+import contextlib
 import dataclasses
 import json
 import math
@@ -34,8 +35,8 @@ from quiet_tf import tf
 from reader import UsageError
 
 RNN_MODES = ("basic", "block")
-TEST_CHUNK = 100
-MAX_COST_PER_WORD = 700.0  # nats; beyond it the perplexity overflows: training has diverged  # ids scored per session call in the batch-size-1 test pass
+TEST_CHUNK = 100  # ids scored per session call in the batch-size-1 test pass
+MAX_COST_PER_WORD = 700.0  # nats; beyond it the perplexity overflows: training has diverged
 
 
 class PTBInput:
@@ -319,6 +320,8 @@ def read_results(save_path):
 def load_trained(save_path, which="best"):
     """(config, word_to_id, checkpoint prefix) of the run saved in save_path."""
     prefix = checkpoint_path(save_path, which) if save_path and os.path.isdir(save_path) else None
+    if not save_path:
+        raise UsageError("no --save_path given; pass the --save_path of a training run")
     if prefix is None:
         raise UsageError(f"no {which} checkpoint in --save_path={save_path}; train first with "
                          f"python ptb_word_lm.py --save_path={save_path}")
@@ -326,6 +329,24 @@ def load_trained(save_path, which="best"):
     with open(os.path.join(save_path, "vocab.txt"), encoding="utf-8") as f:
         word_to_id = {word: i for i, word in enumerate(f.read().split("\n")[:-1])}
     return config, word_to_id, prefix
+
+
+@contextlib.contextmanager
+def restored_model(config, prefix, input_, rnn_mode="block"):
+    """(session, model): PTBModel(is_training=False) over input_ with the weights of checkpoint prefix.
+
+    The model's graph is the default graph inside the block, so ops can be added on top of it.
+    """
+    with tf.Graph().as_default(), tf.compat.v1.Session() as session:
+        with tf.compat.v1.variable_scope("Model"):
+            model = PTBModel(False, config, input_, rnn_mode)
+        restore(tf.compat.v1.train.Saver(), session, prefix)
+        yield session, model
+
+
+def state_feed(model, state):
+    """A feed of state (fetched from model.final_state) into model.initial_state."""
+    return dict(zip(tf.nest.flatten(model.initial_state), tf.nest.flatten(state)))
 
 
 def check_same_config(save_path, saved, config):

@@ -1,0 +1,109 @@
+"""Perplexity of a text under a trained model, line by line and in total.
+
+    python score.py --save_path=runs/small sentences.txt     # or - to read standard input
+
+Every line ends in <eos>, as in the PTB files, and the text is scored as one stream with the
+LSTM state carried from line to line. The first word has no context: the stream starts with
+an <eos>, as if the text followed a sentence, so every word of the text is predicted. Words
+not in the training vocabulary are scored as <unk>. Blank lines are skipped.
+"""
+import sys
+
+import numpy as np
+from absl import app, flags
+
+import ptb_word_lm
+import reader
+from ptb_word_lm import tf
+from reader import EOS, UsageError
+
+def read_lines(path):
+    """The non-blank lines of the file at path (- for standard input), each a list of words."""
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read()
+        else:
+            with open(path, "rb") as f:
+                data = f.read()
+        text = data.decode("utf-8")
+    except OSError as e:
+        raise UsageError(f"cannot read {path} ({e.strerror}); give a text file, or - for standard input") from None
+    except UnicodeDecodeError as e:
+        raise UsageError(f"{path} is not UTF-8 text ({e.reason} at byte {e.start})") from None
+    lines = [line.split() for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise UsageError(f"{path} has no words to score")
+    return lines
+
+
+def text_ids(lines, word_to_id, name):
+    """(ids of <eos> then every line followed by <eos>, words mapped to <unk>)."""
+    if EOS not in word_to_id:
+        raise UsageError(f"the training vocabulary has no {EOS}, so lines cannot be ended as in training")
+    return reader.words_to_ids([EOS] + [word for line in lines for word in line + [EOS]], word_to_id, name)
+
+
+def word_costs(session, model):
+    """The cost in nats of every id of model.input_ after the first, in order, the state carried."""
+    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=tf.reshape(tf.transpose(model.targets), [-1]), logits=model.logits)
+    costs, feed = [], {}
+    for x, y, weights in model.input_.batches():
+        feed.update({model.input_data: x, model.targets: y})
+        values, state = session.run([losses, model.final_state], feed)
+        costs.append(values[weights.reshape(-1) > 0])
+        feed = ptb_word_lm.state_feed(model, state)
+    return np.concatenate(costs)
+
+
+def score(save_path, which, lines, name="text"):
+    """Score lines (lists of words) with the checkpoint in save_path.
+
+    Returns ([(perplexity, words scored) per line], total perplexity, words scored, words
+    mapped to <unk>); a line's words scored are its words and its <eos>.
+    """
+    config, word_to_id, prefix = ptb_word_lm.load_trained(save_path, which)
+    ids, unknown = text_ids(lines, word_to_id, name)
+    input_ = ptb_word_lm.PTBInput(ids, 1, min(ptb_word_lm.TEST_CHUNK, len(ids) - 1), score_every_id=True)
+    with ptb_word_lm.restored_model(config, prefix, input_) as (session, model):
+        costs = word_costs(session, model)
+    ends = np.cumsum([len(line) + 1 for line in lines])
+    per_line = [(float(np.exp(c.mean())), len(c)) for c in np.split(costs, ends[:-1])]
+    return per_line, float(np.exp(costs.mean())), len(costs), unknown
+
+
+FLAGS = flags.FLAGS
+
+
+def define_flags():
+    flags.DEFINE_string("save_path", None, "Directory of a run of ptb_word_lm.py.")
+    flags.DEFINE_string("checkpoint", "best", "The best (lowest valid perplexity) or latest checkpoint.")
+
+
+def main(argv):
+    if len(argv) != 2:
+        raise UsageError("give one text file to score, or - for standard input: "
+                         "python score.py --save_path=DIR FILE")
+    if FLAGS.checkpoint not in ptb_word_lm.CHECKPOINT_INDEX:
+        raise UsageError(f"unknown --checkpoint={FLAGS.checkpoint}; use best or latest")
+    if not FLAGS.save_path:
+        raise UsageError("give the directory of a training run, like --save_path=runs/small")
+    path = argv[1]
+    lines = read_lines(path)
+    per_line, total, words, unknown = score(FLAGS.save_path, FLAGS.checkpoint, lines,
+                                            "standard input" if path == "-" else path)
+    for line, (perplexity, count) in zip(lines, per_line):
+        print(f"ppl {perplexity:8.1f}  words {count:3d}  {' '.join(line)}")
+    print(f"Total: perplexity {total:.1f} over {words} words ({unknown} unknown mapped to {reader.UNK})")
+
+
+if __name__ == "__main__":
+    define_flags()
+    tf.compat.v1.disable_eager_execution()
+    tf.get_logger().setLevel("ERROR")
+    try:
+        app.run(main)
+    except UsageError as e:
+        sys.exit(f"score.py: error: {e}")
+    except KeyboardInterrupt:
+        sys.exit(130)
