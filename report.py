@@ -12,15 +12,16 @@ import sys
 import configs
 
 
-def describe(run):
+def describe(run, full_epochs):
+    """Speed, how much of a full run of full_epochs was trained, and the full run's projected hours."""
     config, epochs = run["config"], run["epochs"]
-    full_epochs = config["max_max_epoch"]
     epoch_size = run.get("epoch_size")
     steps = [e.get("train_steps", epoch_size) for e in epochs]
     complete = len(epochs) == full_epochs and all(s == epoch_size for s in steps)
     wps = sum(e["train_wps"] for e in epochs) / len(epochs)
-    described = {"complete": complete, "wps": wps, "trained": f"{len(epochs)} of {full_epochs} epochs"}
-    if not complete:
+    described = {"complete": complete, "wps": wps, "trained": f"{len(epochs)} of {full_epochs} epochs",
+                 "projected_hours": None}
+    if not complete and epoch_size:  # results.json from before epoch_size was recorded: no projection
         epoch_hours = (epoch_size * config["batch_size"] * config["num_steps"] / wps
                        + epochs[-1]["valid_seconds"]) / 3600
         described.update(trained=f"{sum(steps) / epoch_size:.2f} of {full_epochs} epochs",
@@ -34,7 +35,7 @@ def reference(config):
         size = configs.get_config(name)
         if (size.num_layers, size.hidden_size) == (config["num_layers"], config["hidden_size"]):
             return size
-    return configs.Config(**{f: None for f in configs.OVERRIDABLE})
+    return configs.Config(**{field: None for field in configs.OVERRIDABLE})
 
 
 def fmt(value):
@@ -50,11 +51,14 @@ def report(runs):
              "test − tutorial | words/s | full run here |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name, run in runs:
-        c, d = reference(run["config"]), describe(run)
+        c = reference(run["config"])
+        d = describe(run, c.max_max_epoch or run["config"]["max_max_epoch"])
         valid = run["epochs"][-1]["valid_perplexity"]
         test = run["test_perplexity"]
-        full = f"{run['wall_seconds'] / 60:.0f} min (measured)" if d["complete"] else \
-            f"~{d['projected_hours']:.1f} h (projected)"
+        if d["complete"]:
+            full = f"{run['wall_seconds'] / 60:.0f} min (measured)"
+        else:
+            full = "—" if d["projected_hours"] is None else f"~{d['projected_hours']:.1f} h (projected)"
         lines.append(f"| {name} | {d['trained']} | {fmt(valid)} | {fmt(test)} | "
                      f"{fmt(c.paper_valid)} / {fmt(c.paper_test)} | "
                      f"{fmt(c.tutorial_valid)} / {fmt(c.tutorial_test)} | "

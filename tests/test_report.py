@@ -23,7 +23,8 @@ def test_complete_run_is_compared_with_paper_and_tutorial():
 
 def test_partial_run_is_projected_from_its_speed():
     partial = run("medium", 1, 10, 100)
-    described = report.describe(partial)
+    partial["config"]["max_max_epoch"] = 1  # as a segment is run: --max_max_epoch=1 --max_steps_per_epoch=10
+    described = report.describe(partial, 39)
     # an epoch: 100 batches x 20 x 35 words at 1000 words/s = 70 s, plus 36 s validation
     assert described["projected_hours"] == pytest.approx((39 * (70 + 36) + 360) / 3600)
     assert described["trained"] == "0.10 of 39 epochs" and not described["complete"]
