@@ -79,4 +79,8 @@ if __name__ == "__main__":
         runs = [(path.rsplit("/", 1)[-1].removesuffix(".json"), json.load(open(path))) for path in sys.argv[1:]]
     except (OSError, ValueError) as e:
         sys.exit(f"report.py: error: cannot read {e}; give results.json files written by ptb_word_lm.py")
+    for name, run in runs:
+        if not run.get("epochs"):
+            sys.exit(f"report.py: error: {name} holds no trained epochs; give results.json files "
+                     f"written by ptb_word_lm.py --save_path")
     print(report(runs))
