@@ -15,11 +15,10 @@ vocab.txt beside it lists the words, line i being word id i.
 """
 import os
 import shutil
-import sys
 import tempfile
 
 import numpy as np
-from absl import app, flags
+from absl import flags
 
 import ptb_word_lm
 from ptb_word_lm import tf
@@ -107,12 +106,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    define_flags()
-    tf.compat.v1.disable_eager_execution()
-    tf.get_logger().setLevel("ERROR")
-    try:
-        app.run(main)
-    except UsageError as e:
-        sys.exit(f"export.py: error: {e}")
-    except KeyboardInterrupt:
-        sys.exit(130)
+    ptb_word_lm.run_program("export.py", define_flags, main)

@@ -12,11 +12,10 @@ import math
 import sys
 
 import numpy as np
-from absl import app, flags
+from absl import flags
 
 import ptb_word_lm
 import reader
-from ptb_word_lm import tf
 from reader import EOS, UsageError
 
 
@@ -146,12 +145,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    define_flags()
-    tf.compat.v1.disable_eager_execution()
-    tf.get_logger().setLevel("ERROR")
-    try:
-        app.run(main)
-    except UsageError as e:
-        sys.exit(f"generate.py: error: {e}")
-    except KeyboardInterrupt:
-        sys.exit(130)
+    ptb_word_lm.run_program("generate.py", define_flags, main)

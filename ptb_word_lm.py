@@ -535,16 +535,17 @@ def main(argv):
     train(config, data_path, FLAGS.rnn_mode, int(FLAGS.seed), FLAGS.save_path, FLAGS.max_steps_per_epoch)
 
 
-def run():
-    define_flags()
+def run_program(name, define_program_flags, program_main):
+    """Run an entry point of this project: its flags, graph mode, and a user's mistake as one line."""
+    define_program_flags()
     tf.compat.v1.disable_eager_execution()
     try:
-        app.run(main)
+        app.run(program_main)
     except UsageError as e:
-        sys.exit(f"ptb_word_lm.py: error: {e}")
+        sys.exit(f"{name}: error: {e}")
     except KeyboardInterrupt:
         sys.exit(130)
 
 
 if __name__ == "__main__":
-    run()
+    run_program("ptb_word_lm.py", define_flags, main)

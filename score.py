@@ -10,7 +10,7 @@ not in the training vocabulary are scored as <unk>. Blank lines are skipped.
 import sys
 
 import numpy as np
-from absl import app, flags
+from absl import flags
 
 import ptb_word_lm
 import reader
@@ -98,12 +98,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    define_flags()
-    tf.compat.v1.disable_eager_execution()
-    tf.get_logger().setLevel("ERROR")
-    try:
-        app.run(main)
-    except UsageError as e:
-        sys.exit(f"score.py: error: {e}")
-    except KeyboardInterrupt:
-        sys.exit(130)
+    ptb_word_lm.run_program("score.py", define_flags, main)
