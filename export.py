@@ -95,8 +95,6 @@ def positive_int(name, raw):
 def main(argv):
     if len(argv) > 1:
         raise UsageError(f"unexpected argument {argv[1]!r}; all options are flags like --export_dir=DIR")
-    if FLAGS.checkpoint not in ptb_word_lm.CHECKPOINT_INDEX:
-        raise UsageError(f"unknown --checkpoint={FLAGS.checkpoint}; use best or latest")
     if not FLAGS.save_path:
         raise UsageError("give the directory of a training run, like --save_path=runs/small")
     batch_size, num_steps = positive_int("batch_size", FLAGS.batch_size), positive_int("num_steps", FLAGS.num_steps)

@@ -132,8 +132,6 @@ def define_flags():
 def main(argv):
     if len(argv) > 1:
         raise UsageError(f"unexpected argument {argv[1]!r}; all options are flags like --prompt=\"the company\"")
-    if FLAGS.checkpoint not in ptb_word_lm.CHECKPOINT_INDEX:
-        raise UsageError(f"unknown --checkpoint={FLAGS.checkpoint}; use best or latest")
     if not FLAGS.save_path:
         raise UsageError("give the directory of a training run, like --save_path=runs/small")
     if FLAGS.prompt is None:

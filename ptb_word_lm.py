@@ -319,6 +319,8 @@ def read_results(save_path):
 
 def load_trained(save_path, which="best"):
     """(config, word_to_id, checkpoint prefix) of the run saved in save_path."""
+    if which not in CHECKPOINT_INDEX:
+        raise UsageError(f"unknown --checkpoint={which}; use best or latest")
     prefix = checkpoint_path(save_path, which) if save_path and os.path.isdir(save_path) else None
     if not save_path:
         raise UsageError("no --save_path given; pass the --save_path of a training run")
@@ -525,8 +527,6 @@ def main(argv):
             print(f"No --data_path and no data/ptb: using the small sample corpus in {data_path}. "
                   f"Its perplexities are not PTB numbers; get PTB with: python reader.py download")
     if FLAGS.eval_only:
-        if FLAGS.checkpoint not in CHECKPOINT_INDEX:
-            raise UsageError(f"unknown --checkpoint={FLAGS.checkpoint}; use best or latest")
         evaluate(FLAGS.save_path, data_path, FLAGS.rnn_mode, FLAGS.checkpoint)
         return
     config = configs.get_config(FLAGS.model)

@@ -84,8 +84,6 @@ def main(argv):
     if len(argv) != 2:
         raise UsageError("give one text file to score, or - for standard input: "
                          "python score.py --save_path=DIR FILE")
-    if FLAGS.checkpoint not in ptb_word_lm.CHECKPOINT_INDEX:
-        raise UsageError(f"unknown --checkpoint={FLAGS.checkpoint}; use best or latest")
     if not FLAGS.save_path:
         raise UsageError("give the directory of a training run, like --save_path=runs/small")
     path = argv[1]
