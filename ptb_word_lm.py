@@ -81,23 +81,48 @@ def basic_lstm(inputs, c, h, kernel, bias):
     return tf.stack(outputs), c, h
 
 
-@tf.RegisterGradient("BlockLSTMV2WithGradV2")
-def _block_lstm_v2_grad(op, *grads):
-    # TensorFlow registers BlockLSTMGrad (gate layout i, c, f, o) as the gradient of BlockLSTMV2,
-    # whose layout is i, f, c, o: the weight gradients come out permuted. BlockLSTMGradV2 is right.
-    seq_len_max, x, cs_prev, h_prev, w, wci, wcf, wco, b = op.inputs
-    i, cs, f, o, ci, co, h = op.outputs
-    input_grads = tf.raw_ops.BlockLSTMGradV2(
-        seq_len_max=seq_len_max, x=x, cs_prev=cs_prev, h_prev=h_prev, w=w, wci=wci, wcf=wcf,
-        wco=wco, b=b, i=i, cs=cs, f=f, o=o, ci=ci, co=co, h=h, cs_grad=grads[1], h_grad=grads[6],
-        use_peephole=False)
-    return (None,) + tuple(input_grads)
+def _swap_forget_and_cell_gates(m):
+    """Gate columns i, f, c, o <-> i, c, f, o (the permutation is its own inverse)."""
+    i, f, c, o = tf.split(m, 4, axis=-1)
+    return tf.concat([i, c, f, o], axis=-1)
+
+
+@tf.RegisterGradient("BlockLSTMV2Backward")
+def _block_lstm_v2_backward(op, *grads):
+    """Backpropagation through time for BlockLSTMV2, with the weight work batched over time.
+
+    Only dh_{t-1} = dgates_t W_h^T has to run step by step; the weight, bias and input gradients
+    are one large matmul each over all time steps, as the forward input projection could be.
+    (TensorFlow's registered gradient, BlockLSTMGrad, also assumes the wrong gate layout i, c, f, o.)
+    """
+    _, x, c_first, h_first, w, wci, wcf, wco, b = op.inputs
+    i, cs, f, o, ci, co, hs = op.outputs
+    num_inputs = x.shape[2]
+    w_icfo = _swap_forget_and_cell_gates(w)  # the layout LSTMBlockCellGrad returns gradients in
+    c_prev = [c_first] + tf.unstack(cs)[:-1]
+    h_prev = [h_first] + tf.unstack(hs)[:-1]
+    steps = list(zip(tf.unstack(x), c_prev, h_prev, *map(tf.unstack, (i, cs, f, o, ci, co, grads[1], grads[6]))))
+    dc, dh, dgates = tf.zeros_like(c_first), tf.zeros_like(h_first), []
+    for x_t, c_prev_t, h_prev_t, i_t, c_t, f_t, o_t, ci_t, co_t, dc_t, dh_t in reversed(steps):
+        dc, dgates_t, _, _, _ = tf.raw_ops.LSTMBlockCellGrad(
+            x=x_t, cs_prev=c_prev_t, h_prev=h_prev_t, w=w, wci=wci, wcf=wcf, wco=wco, b=b,
+            i=i_t, cs=c_t, f=f_t, o=o_t, ci=ci_t, co=co_t, cs_grad=dc_t + dc, h_grad=dh_t + dh,
+            use_peephole=False)
+        dh = tf.matmul(dgates_t, w_icfo[num_inputs:], transpose_b=True)
+        dgates.append(dgates_t)
+    dgates = tf.concat(dgates[::-1], axis=0)  # [T * B, 4H], time-major like x
+    xh = tf.concat([tf.reshape(x, [-1, num_inputs]), tf.concat(h_prev, axis=0)], axis=1)
+    dx = tf.reshape(tf.matmul(dgates, w_icfo[:num_inputs], transpose_b=True), tf.shape(x))
+    dw = _swap_forget_and_cell_gates(tf.matmul(xh, dgates, transpose_a=True))
+    db = _swap_forget_and_cell_gates(tf.reduce_sum(dgates, axis=0))
+    no_peephole = tf.zeros_like(wci)
+    return None, dx, dc, dh, dw, no_peephole, no_peephole, no_peephole, db
 
 
 def block_lstm(inputs, c, h, kernel, bias):
     """The same LSTM layer as basic_lstm, as one fused BlockLSTMV2 kernel (gates i, f, g, o)."""
     no_peephole = tf.zeros([c.shape[1]])
-    with tf.compat.v1.get_default_graph().gradient_override_map({"BlockLSTMV2": "BlockLSTMV2WithGradV2"}):
+    with tf.compat.v1.get_default_graph().gradient_override_map({"BlockLSTMV2": "BlockLSTMV2Backward"}):
         _, cs, _, _, _, _, hs = tf.raw_ops.BlockLSTMV2(
             seq_len_max=tf.cast(tf.shape(inputs)[0], tf.int64), x=inputs, cs_prev=c, h_prev=h,
             w=kernel, wci=no_peephole, wcf=no_peephole, wco=no_peephole, b=bias, use_peephole=False)
@@ -152,9 +177,11 @@ class PTBModel:
 
         softmax_w = tf.compat.v1.get_variable("softmax_w", [hidden_size, vocab_size])
         softmax_b = tf.compat.v1.get_variable("softmax_b", [vocab_size])
-        self.logits = tf.matmul(tf.reshape(inputs, [-1, hidden_size]), softmax_w) + softmax_b
-        loss = tf.nn.sparse_softmax_cross_entropy_with_logits(
-            labels=tf.reshape(tf.transpose(self.targets), [-1]), logits=self.logits)
+        # The 10k-way softmax is most of the flops; XLA runs it and its gradient ~15% faster.
+        with tf.xla.experimental.jit_scope():
+            self.logits = tf.matmul(tf.reshape(inputs, [-1, hidden_size]), softmax_w) + softmax_b
+            loss = tf.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=tf.reshape(tf.transpose(self.targets), [-1]), logits=self.logits)
         weights = tf.reshape(tf.transpose(self.target_weights), [-1])
         # Summed over time steps, averaged over the batch, as the tutorial's sequence_loss.
         self.cost = tf.reduce_sum(loss * weights) / batch_size
