@@ -25,7 +25,7 @@ def describe(run, full_epochs):
         epoch_hours = (epoch_size * config["batch_size"] * config["num_steps"] / wps
                        + epochs[-1]["valid_seconds"]) / 3600
         described.update(trained=f"{sum(steps) / epoch_size:.2f} of {full_epochs} epochs",
-                         projected_hours=full_epochs * epoch_hours + run["test_seconds"] / 3600)
+                         projected_hours=full_epochs * epoch_hours + (run["test_seconds"] or 0) / 3600)
     return described
 
 
@@ -58,7 +58,8 @@ def report(runs):
         if d["complete"]:
             full = f"{run['wall_seconds'] / 60:.0f} min (measured)"
         else:
-            full = "—" if d["projected_hours"] is None else f"~{d['projected_hours']:.1f} h (projected)"
+            full = "—" if d["projected_hours"] is None else f"~{d['projected_hours']:.1f} h (projected" + (
+                ")" if run["test_seconds"] is not None else ", without the test pass)")
         lines.append(f"| {name} | {d['trained']} | {fmt(valid)} | {fmt(test)} | "
                      f"{fmt(c.paper_valid)} / {fmt(c.paper_test)} | "
                      f"{fmt(c.tutorial_valid)} / {fmt(c.tutorial_test)} | "

@@ -29,3 +29,11 @@ def test_partial_run_is_projected_from_its_speed():
     assert described["projected_hours"] == pytest.approx((39 * (70 + 36) + 360) / 3600)
     assert described["trained"] == "0.10 of 39 epochs" and not described["complete"]
     assert "(partial)" in report.report([("medium", partial)])
+
+
+def test_segment_without_test_pass_is_projected_without_it():
+    segment = run("large", 1, 10, 100)
+    segment.update(test_seconds=None)
+    assert report.describe(segment, 55)["projected_hours"] == pytest.approx(55 * (70 + 36) / 3600)
+    row = report.report([("large", segment)]).splitlines()[2]
+    assert "| — | 82.2 / 78.4 |" in row and "without the test pass" in row
