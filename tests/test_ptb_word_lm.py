@@ -84,6 +84,25 @@ def test_cost_falls_when_training_on_tiny_data():
     assert last < 0.5 * first
 
 
+@pytest.mark.parametrize("max_grad_norm", [0.1, 1e6])  # clipped, not clipped
+def test_one_step_is_sgd_on_the_tutorials_clipped_gradient(max_grad_norm):
+    config = dataclasses.replace(TINY, init_scale=0.5, max_grad_norm=max_grad_norm, learning_rate=0.7)
+    x, y = np.random.RandomState(4).randint(0, 11, (2, 3, 5))
+    with tf.Graph().as_default():
+        m = build(config)["Train"]
+        tvars = tf.compat.v1.trainable_variables()
+        clipped, norm = tf.clip_by_global_norm(tf.gradients(m.cost, tvars), max_grad_norm)
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            feed = {m.input_data: x, m.targets: y}
+            before, clipped_values, norm_value = session.run([tvars, list(map(tf.convert_to_tensor, clipped)), norm], feed)
+            session.run(m.train_op, feed)
+            after = session.run(tvars)
+    assert (norm_value > max_grad_norm) == (max_grad_norm < 1)
+    for w0, g, w1 in zip(before, clipped_values, after):
+        np.testing.assert_allclose(w1, w0 - 0.7 * g, atol=1e-6)
+
+
 def test_learning_rate_schedule():
     small = configs.get_config("small")
     rates = [ptb_word_lm.learning_rate(small, epoch) for epoch in range(1, 8)]
@@ -134,6 +153,13 @@ def test_same_seed_same_perplexities_other_seed_other(tmp_path, capsys):
     runs = [ptb_word_lm.train(config, data_path, "block", seed) for seed in (5, 5, 6)]
     summary = [(r["epochs"][-1]["valid_perplexity"], r["test_perplexity"]) for r in runs]
     assert summary[0] == summary[1] != summary[2]
+
+
+def test_skip_test_leaves_out_the_test_pass(tmp_path):
+    results = ptb_word_lm.train(dataclasses.replace(TINY, max_max_epoch=1), tiny_corpus(tmp_path), "block", 0,
+                                skip_test=True)
+    assert results["test_perplexity"] is None and results["test_seconds"] is None
+    assert results["epochs"][0]["valid_perplexity"] > 1
 
 
 def run_cli(*args, cwd=ROOT):
