@@ -1,0 +1,19 @@
+import dataclasses
+
+import pytest
+
+import benchmark
+import configs
+
+
+def test_flops_per_word_is_the_issues_count_for_small():
+    # forward 2 x (2 layers x 320,000 + 2,000,000) multiply-adds, backward twice that
+    assert benchmark.flops_per_trained_word(configs.get_config("small")) == 15_840_000
+
+
+def test_a_short_timing_of_the_test_config():
+    config = dataclasses.replace(configs.get_config("test"), vocab_size=50)
+    speeds = benchmark.time_rnn_mode(config, "block", warmup=2, steps=3, test_ids=200)
+    assert speeds["train_wps"] > 0 and speeds["valid_wps"] > 0 and speeds["test_ids_timed"] == 200
+    # timed on 200 ids, projected to PTB's 82,430
+    assert speeds["test_pass_seconds"] == pytest.approx(200 / speeds["test_wps"] * 82430 / 200, rel=0.5)
