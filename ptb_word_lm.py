@@ -92,13 +92,14 @@ def _block_lstm_v2_backward(op, *grads):
     """Backpropagation through time for BlockLSTMV2, with the weight work batched over time.
 
     Only dh_{t-1} = dgates_t W_h^T has to run step by step; the weight, bias and input gradients
-    are one large matmul each over all time steps, as the forward input projection could be.
+    are one large matmul each over all time steps.
     (TensorFlow's registered gradient, BlockLSTMGrad, also assumes the wrong gate layout i, c, f, o.)
     """
     _, x, c_first, h_first, w, wci, wcf, wco, b = op.inputs
     i, cs, f, o, ci, co, hs = op.outputs
     num_inputs = x.shape[2]
     w_icfo = _swap_forget_and_cell_gates(w)  # the layout LSTMBlockCellGrad returns gradients in
+    w_x, w_h = w_icfo[:num_inputs], w_icfo[num_inputs:]
     c_prev = [c_first] + tf.unstack(cs)[:-1]
     h_prev = [h_first] + tf.unstack(hs)[:-1]
     steps = list(zip(tf.unstack(x), c_prev, h_prev, *map(tf.unstack, (i, cs, f, o, ci, co, grads[1], grads[6]))))
@@ -108,11 +109,11 @@ def _block_lstm_v2_backward(op, *grads):
             x=x_t, cs_prev=c_prev_t, h_prev=h_prev_t, w=w, wci=wci, wcf=wcf, wco=wco, b=b,
             i=i_t, cs=c_t, f=f_t, o=o_t, ci=ci_t, co=co_t, cs_grad=dc_t + dc, h_grad=dh_t + dh,
             use_peephole=False)
-        dh = tf.matmul(dgates_t, w_icfo[num_inputs:], transpose_b=True)
+        dh = tf.matmul(dgates_t, w_h, transpose_b=True)
         dgates.append(dgates_t)
     dgates = tf.concat(dgates[::-1], axis=0)  # [T * B, 4H], time-major like x
     xh = tf.concat([tf.reshape(x, [-1, num_inputs]), tf.concat(h_prev, axis=0)], axis=1)
-    dx = tf.reshape(tf.matmul(dgates, w_icfo[:num_inputs], transpose_b=True), tf.shape(x))
+    dx = tf.reshape(tf.matmul(dgates, w_x, transpose_b=True), tf.shape(x))
     dw = _swap_forget_and_cell_gates(tf.matmul(xh, dgates, transpose_a=True))
     db = _swap_forget_and_cell_gates(tf.reduce_sum(dgates, axis=0))
     no_peephole = tf.zeros_like(wci)
