@@ -58,8 +58,8 @@ def report(runs):
         if d["complete"]:
             full = f"{run['wall_seconds'] / 60:.0f} min (measured)"
         else:
-            full = "—" if d["projected_hours"] is None else f"~{d['projected_hours']:.1f} h (projected" + (
-                ")" if run["test_seconds"] is not None else ", without the test pass)")
+            without_test = "" if run["test_seconds"] is not None else ", without the test pass"
+            full = "—" if d["projected_hours"] is None else f"~{d['projected_hours']:.1f} h (projected{without_test})"
         lines.append(f"| {name} | {d['trained']} | {fmt(valid)} | {fmt(test)} | "
                      f"{fmt(c.paper_valid)} / {fmt(c.paper_test)} | "
                      f"{fmt(c.tutorial_valid)} / {fmt(c.tutorial_test)} | "
