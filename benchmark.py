@@ -2,11 +2,11 @@
 
     python benchmark.py --model=small --json=results/benchmark_small.json
 
-In one process: measures the fp32 matrix-multiply peak at the model's own shapes (numpy, best
-of 3 rounds), then for each rnn_mode trains on random PTB-shaped ids for --steps batches after
---warmup batches, and times the validation-shaped pass and the batch-1 test pass over as many
-ids as PTB's test set. Speeds from a shared machine vary from day to day; the share of peak,
-measured in the same run, is the figure to compare.
+In one process, for each rnn_mode: trains on random PTB-shaped ids for --warmup batches, then
+--rounds rounds of (the fp32 matrix-multiply peak at the model's own shapes, numpy, best of 3;
+--steps training batches), and times the validation-shaped pass and the batch-1 test pass over as
+many ids as PTB's test set. This VM's speed drifts by tens of percent within minutes, so each
+round's words/s is divided by the peak measured just before it, and the medians are reported.
 """
 import dataclasses
 import resource
@@ -39,7 +39,7 @@ def matmul_peak(config, rounds=3):
     for _ in range(rounds):
         for m, k, n in shapes:
             a, b = rng.rand(m, k).astype(np.float32), rng.rand(k, n).astype(np.float32)
-            repeats = max(1, int(5e9 / (2 * m * k * n)))
+            repeats = min(max(1, int(5e9 / (2 * m * k * n))), 1000)  # ~26 ms at small's shapes
             a @ b
             start = time.perf_counter()
             for _ in range(repeats):
@@ -48,14 +48,15 @@ def matmul_peak(config, rounds=3):
     return best
 
 
-def time_rnn_mode(config, rnn_mode, warmup, steps, test_ids, seed=0):
-    """Training words/s (steady state) and evaluation words/s for one rnn_mode; the batch-1 test
-    pass is timed over test_ids ids and its time projected to PTB's 82,430."""
+def time_rnn_mode(config, rnn_mode, warmup, steps, rounds, test_ids, seed=0):
+    """Training words/s and share of peak per round, and evaluation words/s, for one rnn_mode;
+    the batch-1 test pass is timed over test_ids ids and its time projected to PTB's 82,430."""
     rng = np.random.RandomState(seed)
     words_per_batch = config.batch_size * config.num_steps
     ids = lambda batches: rng.randint(0, config.vocab_size, batches * words_per_batch + config.batch_size)
     train_warmup, train_timed, valid = ids(warmup), ids(steps), ids(steps)
     test = rng.randint(0, config.vocab_size, test_ids + 1).astype(np.int32)
+    flops = flops_per_trained_word(config)
     with tf.Graph().as_default():
         models = ptb_word_lm.build_models(config, train_warmup, valid, test, rnn_mode, seed)
         with tf.compat.v1.variable_scope("Model", reuse=True):
@@ -64,20 +65,29 @@ def time_rnn_mode(config, rnn_mode, warmup, steps, test_ids, seed=0):
         with tf.compat.v1.Session() as session:
             session.run(tf.compat.v1.global_variables_initializer())
             ptb_word_lm.run_epoch(session, models["Train"], models["Train"].train_op)
-            _, train_wps = ptb_word_lm.run_epoch(session, timed, timed.train_op)
+            train_rounds = []
+            for _ in range(rounds):
+                peak = matmul_peak(config)
+                _, wps = ptb_word_lm.run_epoch(session, timed, timed.train_op)
+                train_rounds.append({"matmul_peak_gflops": peak, "train_wps": wps,
+                                     "share_of_peak": wps * flops / 1e9 / peak})
             ptb_word_lm.run_epoch(session, models["Valid"])
             _, valid_wps = ptb_word_lm.run_epoch(session, models["Valid"])
             start = time.perf_counter()
             _, test_wps = ptb_word_lm.run_epoch(session, models["Test"])
             test_seconds = time.perf_counter() - start
-    return {"train_wps": train_wps, "valid_wps": valid_wps, "test_wps": test_wps,
-            "test_ids_timed": test_ids, "test_pass_seconds": test_seconds * PTB_TEST_IDS / test_ids}
+    median = lambda key: float(np.median([r[key] for r in train_rounds]))
+    return {"train_wps": median("train_wps"), "share_of_peak": median("share_of_peak"),
+            "matmul_peak_gflops": median("matmul_peak_gflops"), "train_rounds": train_rounds,
+            "valid_wps": valid_wps, "test_wps": test_wps, "test_ids_timed": test_ids,
+            "test_pass_seconds": test_seconds * PTB_TEST_IDS / test_ids}
 
 
 flags.DEFINE_string("model", "small", "Config to time: small, medium, large or test.")
 flags.DEFINE_list("rnn_modes", list(ptb_word_lm.RNN_MODES), "rnn_modes to time.")
 flags.DEFINE_integer("warmup", 20, "Training batches before timing.")
-flags.DEFINE_integer("steps", 100, "Training batches timed.")
+flags.DEFINE_integer("steps", 40, "Training batches timed per round.")
+flags.DEFINE_integer("rounds", 5, "Rounds of (matmul peak, training batches); medians reported.", lower_bound=1)
 flags.DEFINE_integer("test_ids", PTB_TEST_IDS, "Ids the batch-1 test pass is timed on; its time is "
                      "projected to PTB's 82,430 (the full pass is ~20 min for large here).", lower_bound=100)
 flags.DEFINE_string("json", None, "Write the results here as JSON.")
@@ -86,18 +96,18 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     config = configs.get_config(FLAGS.model)
-    peak = matmul_peak(config)
     flops = flops_per_trained_word(config)
-    print(f"{FLAGS.model}: {flops / 1e6:.2f} MFLOP per trained word; matmul peak {peak:.1f} GFLOP/s")
+    print(f"{FLAGS.model}: {flops / 1e6:.2f} MFLOP per trained word")
     results = {"model": FLAGS.model, "config": dataclasses.asdict(config), "mflop_per_word": flops / 1e6,
-               "matmul_peak_gflops": peak, "machine": ptb_word_lm.machine_description(),
-               "versions": ptb_word_lm.versions(), "warmup": FLAGS.warmup, "steps": FLAGS.steps, "modes": {}}
+               "machine": ptb_word_lm.machine_description(), "versions": ptb_word_lm.versions(),
+               "warmup": FLAGS.warmup, "steps": FLAGS.steps, "rounds": FLAGS.rounds, "modes": {}}
     for rnn_mode in FLAGS.rnn_modes:
-        speeds = time_rnn_mode(config, rnn_mode, FLAGS.warmup, FLAGS.steps, FLAGS.test_ids)
-        speeds["share_of_peak"] = speeds["train_wps"] * flops / 1e9 / peak
+        speeds = time_rnn_mode(config, rnn_mode, FLAGS.warmup, FLAGS.steps, FLAGS.rounds, FLAGS.test_ids)
         speeds["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         results["modes"][rnn_mode] = speeds
-        print(f"{rnn_mode:>5}: train {speeds['train_wps']:,.0f} wps ({speeds['share_of_peak']:.0%} of peak), "
+        per_round = ", ".join(f"{r['train_wps']:,.0f} ({r['share_of_peak']:.0%})" for r in speeds["train_rounds"])
+        print(f"{rnn_mode:>5}: train {speeds['train_wps']:,.0f} wps ({speeds['share_of_peak']:.0%} of a "
+              f"{speeds['matmul_peak_gflops']:.0f} GFLOP/s peak; rounds: {per_round}), "
               f"valid {speeds['valid_wps']:,.0f} wps, test pass {speeds['test_pass_seconds']:.1f} s"
               f"{'' if FLAGS.test_ids == PTB_TEST_IDS else ' (projected)'} "
               f"({speeds['test_wps']:,.0f} wps), peak memory {speeds['peak_memory_mb']:,.0f} MB", flush=True)
