@@ -116,6 +116,20 @@ def get_config(name):
     return CONFIGS[name]()
 
 
+def parse_flag(name, raw, kind, minimum, strict=False, maximum=math.inf):
+    """A flag's value as int or float, at least minimum (above it if strict) and at most maximum."""
+    try:
+        value = kind(raw)
+    except (TypeError, ValueError):
+        value = None
+    above_minimum = value is not None and (value > minimum if strict else value >= minimum)
+    if not (above_minimum and math.isfinite(value) and value <= maximum):
+        bound = f"{'greater than' if strict else 'of at least'} {minimum}"
+        bound += f" and at most {maximum}" if maximum < math.inf else ""
+        raise UsageError(f"--{name}={raw}: give {'an integer' if kind is int else 'a finite number'} {bound}")
+    return value
+
+
 def override(config, overrides):
     """A new config with the given fields replaced; values may be strings from the command line.
 
@@ -128,14 +142,5 @@ def override(config, overrides):
         if name not in OVERRIDABLE:
             raise UsageError(f"{name} cannot be overridden; overridable: {', '.join(OVERRIDABLE)}")
         kind = int if types[name] is int else float
-        try:
-            value = kind(raw)
-        except (TypeError, ValueError):
-            raise UsageError(f"--{name}={raw} is not {'an integer' if kind is int else 'a number'}; "
-                             f"give a positive {'integer' if kind is int else 'number'}") from None
-        upper = OVERRIDABLE[name]
-        if not (value > 0 and math.isfinite(value)) or (upper is not None and value > upper):
-            bound = f"in (0, {upper}]" if upper is not None else "positive and finite"
-            raise UsageError(f"--{name}={raw} is out of range; it must be {bound}")
-        changes[name] = value
+        changes[name] = parse_flag(name, raw, kind, 0, strict=True, maximum=OVERRIDABLE[name] or math.inf)
     return dataclasses.replace(config, **changes)

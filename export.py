@@ -20,6 +20,7 @@ import tempfile
 import numpy as np
 from absl import flags
 
+from configs import parse_flag
 import ptb_word_lm
 from ptb_word_lm import tf
 from reader import UsageError
@@ -86,18 +87,13 @@ def define_flags():
     flags.DEFINE_string("num_steps", "1", "Words per sequence per call of the exported signature.")
 
 
-def positive_int(name, raw):
-    if not raw.isdigit() or int(raw) < 1:
-        raise UsageError(f"--{name}={raw}: give an integer of at least 1")
-    return int(raw)
-
-
 def main(argv):
     if len(argv) > 1:
         raise UsageError(f"unexpected argument {argv[1]!r}; all options are flags like --export_dir=DIR")
     if not FLAGS.save_path:
         raise UsageError("give the directory of a training run, like --save_path=runs/small")
-    batch_size, num_steps = positive_int("batch_size", FLAGS.batch_size), positive_int("num_steps", FLAGS.num_steps)
+    batch_size = parse_flag("batch_size", FLAGS.batch_size, int, 1)
+    num_steps = parse_flag("num_steps", FLAGS.num_steps, int, 1)
     prefix = export(FLAGS.save_path, FLAGS.checkpoint, FLAGS.export_dir, batch_size, num_steps)
     print(f"Exported {prefix} to {FLAGS.export_dir}: word_ids [{batch_size}, {num_steps}] and state in, "
           f"log_probs [{batch_size}, {num_steps}, vocab] and state out; words in {FLAGS.export_dir}/vocab.txt")

@@ -8,12 +8,12 @@ LSTM state carried; words not in the vocabulary are read as <unk>. Sampling draw
 from the model's distribution sharpened by --temperature and cut to the --top_k likeliest
 words; the same --seed gives the same text. <eos> is printed as a line break.
 """
-import math
 import sys
 
 import numpy as np
 from absl import flags
 
+from configs import parse_flag
 import ptb_word_lm
 import reader
 from reader import EOS, UsageError
@@ -100,20 +100,6 @@ def run(save_path, which, prompt, num_words, temperature, top_k, seed, k):
     print(as_text(prompt.split() + [id_to_word[i] for i in sampled]))
 
 
-def parse(name, raw, kind, minimum, strict=False, maximum=math.inf):
-    """A flag's value as int or float, at least minimum (above it if strict) and at most maximum."""
-    try:
-        value = kind(raw)
-    except ValueError:
-        value = None
-    above_minimum = value is not None and (value > minimum if strict else value >= minimum)
-    if not (above_minimum and math.isfinite(value) and value <= maximum):
-        bound = f"{'greater than' if strict else 'of at least'} {minimum}"
-        bound += f" and at most {maximum}" if maximum < math.inf else ""
-        raise UsageError(f"--{name}={raw}: give {'an integer' if kind is int else 'a finite number'} {bound}")
-    return value
-
-
 FLAGS = flags.FLAGS
 
 
@@ -136,10 +122,10 @@ def main(argv):
         raise UsageError("give the directory of a training run, like --save_path=runs/small")
     if FLAGS.prompt is None:
         raise UsageError('give the words to continue, like --prompt="the company"')
-    k = None if FLAGS.next_words is None else parse("next_words", FLAGS.next_words, int, 1)
-    run(FLAGS.save_path, FLAGS.checkpoint, FLAGS.prompt, parse("num_words", FLAGS.num_words, int, 1),
-        parse("temperature", FLAGS.temperature, float, 0, strict=True), parse("top_k", FLAGS.top_k, int, 0),
-        parse("seed", FLAGS.seed, int, 0, maximum=2**32 - 1), k)
+    k = None if FLAGS.next_words is None else parse_flag("next_words", FLAGS.next_words, int, 1)
+    run(FLAGS.save_path, FLAGS.checkpoint, FLAGS.prompt, parse_flag("num_words", FLAGS.num_words, int, 1),
+        parse_flag("temperature", FLAGS.temperature, float, 0, strict=True), parse_flag("top_k", FLAGS.top_k, int, 0),
+        parse_flag("seed", FLAGS.seed, int, 0, maximum=2**32 - 1), k)
 
 
 if __name__ == "__main__":

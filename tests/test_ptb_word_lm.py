@@ -194,9 +194,9 @@ def test_cli_without_data_path_says_it_uses_the_sample():
     (["--data_path=/nonexistent"], "does not exist"),
     (["--model=huge"], "unknown model"),
     (["--rnn_mode=cudnn"], "unknown --rnn_mode"),
-    (["--hidden_size=-3"], "out of range"),
-    (["--num_steps=0"], "out of range"),
-    (["--keep_prob=x"], "not a number"),
+    (["--hidden_size=-3"], "--hidden_size=-3: give an integer greater than 0"),
+    (["--num_steps=0"], "greater than 0"),
+    (["--keep_prob=x"], "--keep_prob=x: give a finite number"),
     (["--batch_size=500"], "too few for one batch"),
     (["stray"], "unexpected argument"),
 ])
