@@ -66,10 +66,9 @@ def report(runs):
                      f"{diff(test, c.paper_test) if d['complete'] else '(partial)'} | "
                      f"{diff(test, c.tutorial_test) if d['complete'] else '(partial)'} | "
                      f"{d['wps']:,.0f} | {full} |")
-    machine = {json.dumps(run["machine"], sort_keys=True) for _, run in runs}
+    machines = sorted({f"{run['machine']['cpu']}, {run['machine']['cores']} cores" for _, run in runs})
     lines.append("")
-    lines.append("Machine: " + "; ".join(
-        f"{m['cpu']}, {m['cores']} cores" for m in map(json.loads, sorted(machine))) + ".")
+    lines.append("Machine: " + "; ".join(machines) + ".")
     return "\n".join(lines)
 
 

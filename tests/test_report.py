@@ -37,3 +37,9 @@ def test_segment_without_test_pass_is_projected_without_it():
     assert report.describe(segment, 55)["projected_hours"] == pytest.approx(55 * (70 + 36) / 3600)
     row = report.report([("large", segment)]).splitlines()[2]
     assert "| — | 82.2 / 78.4 |" in row and "without the test pass" in row
+
+
+def test_one_machine_line_per_cpu_even_when_the_kernel_differs():
+    first, second = run("small", 13, 100, 100, test=115.0), run("medium", 1, 10, 100)
+    first["machine"]["system"], second["machine"]["system"] = "Linux-6.18-v669", "Linux-6.18-v782"
+    assert report.report([("small", first), ("medium", second)]).endswith("\nMachine: X, 2 cores.")
