@@ -89,7 +89,7 @@ flags.DEFINE_integer("warmup", 20, "Training batches before timing.")
 flags.DEFINE_integer("steps", 40, "Training batches timed per round.")
 flags.DEFINE_integer("rounds", 5, "Rounds of (matmul peak, training batches); medians reported.", lower_bound=1)
 flags.DEFINE_integer("test_ids", PTB_TEST_IDS, "Ids the batch-1 test pass is timed on; its time is "
-                     "projected to PTB's 82,430 (the full pass is ~20 min for large here).", lower_bound=100)
+                     "projected to PTB's 82,430 (the full pass is 13–20 min for large here).", lower_bound=100)
 flags.DEFINE_string("json", None, "Write the results here as JSON.")
 FLAGS = flags.FLAGS
 
