@@ -116,14 +116,17 @@ def get_config(name):
     return CONFIGS[name]()
 
 
-def parse_flag(name, raw, kind, minimum, strict=False, maximum=math.inf):
-    """A flag's value as int or float, at least minimum (above it if strict) and at most maximum."""
+def parse_flag(name, raw, kind, minimum, strict=False, maximum=None):
+    """A flag's value as int or float, at least minimum (above it if strict) and at most maximum
+    (by default the largest int32, which TensorFlow's shapes take, or any finite float)."""
+    if maximum is None:
+        maximum = 2**31 - 1 if kind is int else math.inf
     try:
         value = kind(raw)
     except (TypeError, ValueError):
         value = None
     above_minimum = value is not None and (value > minimum if strict else value >= minimum)
-    if not (above_minimum and math.isfinite(value) and value <= maximum):
+    if not (above_minimum and (kind is int or math.isfinite(value)) and value <= maximum):
         bound = f"{'greater than' if strict else 'of at least'} {minimum}"
         bound += f" and at most {maximum}" if maximum < math.inf else ""
         raise UsageError(f"--{name}={raw}: give {'an integer' if kind is int else 'a finite number'} {bound}")
@@ -142,5 +145,5 @@ def override(config, overrides):
         if name not in OVERRIDABLE:
             raise UsageError(f"{name} cannot be overridden; overridable: {', '.join(OVERRIDABLE)}")
         kind = int if types[name] is int else float
-        changes[name] = parse_flag(name, raw, kind, 0, strict=True, maximum=OVERRIDABLE[name] or math.inf)
+        changes[name] = parse_flag(name, raw, kind, 0, strict=True, maximum=OVERRIDABLE[name])
     return dataclasses.replace(config, **changes)

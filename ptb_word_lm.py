@@ -554,8 +554,7 @@ def main(argv):
         raise UsageError(f"unexpected argument {argv[1]!r}; all options are flags like --model=small")
     if FLAGS.rnn_mode not in RNN_MODES:
         raise UsageError(f"unknown --rnn_mode={FLAGS.rnn_mode}; use one of {', '.join(RNN_MODES)}")
-    if not FLAGS.seed.isdigit():
-        raise UsageError(f"--seed={FLAGS.seed} is not a non-negative integer; give one like --seed=1")
+    seed = configs.parse_flag("seed", FLAGS.seed, int, 0, maximum=2**32 - 1)
     data_path = FLAGS.data_path
     if data_path is None:
         data_path = default_data_path()
@@ -568,7 +567,7 @@ def main(argv):
     config = configs.get_config(FLAGS.model)
     config = configs.override(config, {name: FLAGS[name].value for name in configs.OVERRIDABLE
                                        if FLAGS[name].value is not None})
-    train(config, data_path, FLAGS.rnn_mode, int(FLAGS.seed), FLAGS.save_path, FLAGS.max_steps_per_epoch,
+    train(config, data_path, FLAGS.rnn_mode, seed, FLAGS.save_path, FLAGS.max_steps_per_epoch,
           FLAGS.skip_test)
 
 

@@ -197,6 +197,8 @@ def test_cli_without_data_path_says_it_uses_the_sample():
     (["--hidden_size=-3"], "--hidden_size=-3: give an integer greater than 0"),
     (["--num_steps=0"], "greater than 0"),
     (["--keep_prob=x"], "--keep_prob=x: give a finite number"),
+    (["--seed=-1"], "--seed=-1: give an integer of at least 0"),
+    (["--hidden_size=1" + "0" * 400], "give an integer greater than 0 and"),
     (["--batch_size=500"], "too few for one batch"),
     (["stray"], "unexpected argument"),
 ])

@@ -184,6 +184,7 @@ def test_export_refuses_a_non_empty_directory(trained, tmp_path):
     ("score.py", ["--save_path=/nonexistent", "data/sample/ptb.test.txt"], "no best checkpoint"),
     ("score.py", ["SAVE", "/nonexistent.txt"], "cannot read /nonexistent.txt"),
     ("export.py", ["--save_path=/nonexistent", "--export_dir=/tmp/unused"], "no best checkpoint"),
+    ("export.py", ["SAVE", "--export_dir=/tmp/unused", "--batch_size=0"], "--batch_size=0: give an integer of at least 1"),
     ("generate.py", ["SAVE", "--prompt= "], "prompt is empty"),
     ("generate.py", ["SAVE", "--prompt=zorblax qwertyx"], "no word of the prompt"),
     ("generate.py", ["SAVE", "--prompt=the", "--next_words=0"], "--next_words=0: give an integer of at least 1"),
