@@ -116,6 +116,9 @@ def get_config(name):
     return CONFIGS[name]()
 
 
+MAX_SEED = 2**32 - 1  # the largest seed numpy's RandomState takes; --seed of every program
+
+
 def parse_flag(name, raw, kind, minimum, strict=False, maximum=None):
     """A flag's value as int or float, at least minimum (above it if strict) and at most maximum
     (by default the largest int32, which TensorFlow's shapes take, or any finite float)."""

@@ -13,7 +13,7 @@ import sys
 import numpy as np
 from absl import flags
 
-from configs import parse_flag
+from configs import MAX_SEED, parse_flag
 import ptb_word_lm
 import reader
 from reader import EOS, UsageError
@@ -125,7 +125,7 @@ def main(argv):
     k = None if FLAGS.next_words is None else parse_flag("next_words", FLAGS.next_words, int, 1)
     run(FLAGS.save_path, FLAGS.checkpoint, FLAGS.prompt, parse_flag("num_words", FLAGS.num_words, int, 1),
         parse_flag("temperature", FLAGS.temperature, float, 0, strict=True), parse_flag("top_k", FLAGS.top_k, int, 0),
-        parse_flag("seed", FLAGS.seed, int, 0, maximum=2**32 - 1), k)
+        parse_flag("seed", FLAGS.seed, int, 0, maximum=MAX_SEED), k)
 
 
 if __name__ == "__main__":

@@ -554,7 +554,7 @@ def main(argv):
         raise UsageError(f"unexpected argument {argv[1]!r}; all options are flags like --model=small")
     if FLAGS.rnn_mode not in RNN_MODES:
         raise UsageError(f"unknown --rnn_mode={FLAGS.rnn_mode}; use one of {', '.join(RNN_MODES)}")
-    seed = configs.parse_flag("seed", FLAGS.seed, int, 0, maximum=2**32 - 1)
+    seed = configs.parse_flag("seed", FLAGS.seed, int, 0, maximum=configs.MAX_SEED)
     data_path = FLAGS.data_path
     if data_path is None:
         data_path = default_data_path()

@@ -35,7 +35,8 @@ def test_override_makes_a_new_config_with_parsed_values():
     ("hidden_size", "abc", "give an integer greater than 0"), ("hidden_size", "1.5", "give an integer"),
     ("hidden_size", "0", "greater than 0"), ("learning_rate", "-1", "give a finite number greater than 0"),
     ("keep_prob", "1.5", "at most 1.0"), ("init_scale", "nan", "give a finite number"),
-    ("max_grad_norm", "inf", "give a finite number"), ("num_layers", "9" * 400, "at most 2147483647"), ("vocab_size", "5", "cannot be overridden"),
+    ("max_grad_norm", "inf", "give a finite number"), ("num_layers", "9" * 400, "at most 2147483647"),
+    ("vocab_size", "5", "cannot be overridden"),
 ])
 def test_bad_override_is_a_usage_error(field, value, message):
     with pytest.raises(configs.UsageError, match=message):
