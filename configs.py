@@ -60,7 +60,7 @@ class MediumConfig(Config):
     max_epoch: int = 6
     max_max_epoch: int = 39
     keep_prob: float = 0.5
-    lr_decay: float = 0.8
+    lr_decay: float = 1 / 1.2  # paper §4.1, "decrease it by a factor of 1.2"; the tutorial used 0.8
     batch_size: int = 20
     paper_valid: float = 86.2
     paper_test: float = 82.7

@@ -297,18 +297,35 @@ def write_json(path, value):
     os.replace(path + ".tmp", path)
 
 
+# The CPU flags that decide how fast the matmuls run: figures from machines that differ in them
+# are not comparable.
+SPEED_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile", "amx_bf16")
+
+
 def machine_description():
-    cpu = platform.processor()
+    """CPU model, cores, system, and which of SPEED_FLAGS the CPU has."""
+    cpu, cpu_flags = platform.processor(), set()
     try:
         with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
+            info = dict(map(str.strip, line.split(":", 1)) for line in f.read().split("\n\n")[0].splitlines()
+                        if ":" in line)
+        cpu = info["model name"]
+        cpu_flags = set(info["flags"].split())
+    except (OSError, KeyError):
         pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "system": platform.platform()}
+    return {"cpu": cpu, "cores": os.cpu_count(), "system": platform.platform(),
+            "flags": [flag for flag in SPEED_FLAGS if flag in cpu_flags], "avx512": "avx512f" in cpu_flags}
 
 
 def versions():
     return {"python": platform.python_version(), "tensorflow": tf.__version__, "numpy": np.__version__}
+
+
+def duration(seconds):
+    """'2 h 05 min', '7.5 min' or '12 s'."""
+    if seconds >= 3600:
+        return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"
+    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
 def write_summaries(writer, step, values):
@@ -440,7 +457,13 @@ def train(config, data_path, rnn_mode, seed, save_path=None, max_steps_per_epoch
         done = int(resume_from.rsplit("-", 1)[1])
         # results.json is written before the checkpoint: drop an epoch whose checkpoint never landed.
         results["epochs"] = [e for e in saved["epochs"] if e["epoch"] <= done]
+        results["segments"] = [s for s in saved.get("segments", []) if s["first_epoch"] <= done]
         results["seed"] = seed = saved["seed"]
+        results["num_parameters"] = saved.get("num_parameters")
+    # A run resumed across sessions is made of segments, each on the machine of its session.
+    segment = {"segment": len(results.get("segments", [])) + 1, "first_epoch": len(results["epochs"]) + 1,
+               "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": results["machine"], "seconds": 0.0}
+    results["segments"] = results.get("segments", []) + [segment]
     print(f"Data: {data_path}: {len(word_to_id)} words in the vocabulary, {len(train_data)} / "
           f"{len(valid_data)} / {len(test_data)} train / valid / test ids; words not in the "
           f"vocabulary mapped to {reader.UNK}: valid {unknown['valid']}, test {unknown['test']}")
@@ -475,13 +498,20 @@ def train(config, data_path, rnn_mode, seed, save_path=None, max_steps_per_epoch
                     except FloatingPointError as e:
                         raise UsageError(f"training diverged in epoch {epoch}: {e}; the last good checkpoint is "
                                          f"kept; lower --learning_rate or --max_grad_norm") from None
-                    print(f"Epoch: {epoch} Valid Perplexity: {valid_perplexity:.3f}", flush=True)
+                    print(f"Epoch: {epoch} Valid Perplexity: {valid_perplexity:.3f}")
+                    epoch_seconds = time.time() - epoch_start
+                    print(f"Epoch: {epoch}/{config.max_max_epoch} took {epoch_seconds / 60:.1f} min; about "
+                          f"{duration(epoch_seconds * (config.max_max_epoch - epoch))} left", flush=True)
                     is_best = all(valid_perplexity < e["valid_perplexity"] for e in results["epochs"])
                     results["epochs"].append({"epoch": epoch, "learning_rate": lr, "train_perplexity": train_perplexity,
                                               "valid_perplexity": valid_perplexity, "train_wps": wps,
                                               "train_steps": min(m.input_.epoch_size, max_steps_per_epoch or math.inf),
                                               "train_seconds": train_seconds,
-                                              "valid_seconds": time.time() - epoch_start - train_seconds})
+                                              "valid_seconds": epoch_seconds - train_seconds,
+                                              "segment": segment["segment"],
+                                              "machine": {k: results["machine"][k] for k in ("cpu", "avx512")}})
+                    segment["seconds"] = time.time() - start_time
+                    results["wall_seconds"] = sum(s["seconds"] for s in results["segments"])
                     if save_path:
                         write_json(os.path.join(save_path, "results.json"), results)
                         if is_best:
@@ -500,7 +530,8 @@ def train(config, data_path, rnn_mode, seed, save_path=None, max_steps_per_epoch
                 test_perplexity, _ = run_epoch(session, mtest)
                 print(f"Test Perplexity: {test_perplexity:.3f}")
                 results.update(test_perplexity=test_perplexity, test_seconds=time.time() - test_start)
-    results.update(wall_seconds=time.time() - start_time)
+    segment["seconds"] = time.time() - start_time
+    results["wall_seconds"] = sum(s["seconds"] for s in results["segments"])
     if save_path:
         write_json(os.path.join(save_path, "results.json"), results)
         writer.close()
