@@ -1,45 +1,102 @@
-"""Training and evaluation speed of PTBModel, as words/s and as a share of this machine's peak.
+"""Training and evaluation speed of PTBModel, as words/s and as shares of this machine's matmul peak.
 
     python benchmark.py --model=small --json=results/benchmark_small.json
 
 In one process, for each rnn_mode: trains on random PTB-shaped ids for --warmup batches, then
---rounds rounds of (the fp32 matrix-multiply peak at the model's own shapes, numpy, best of 3;
---steps training batches), and times the validation-shaped pass and the batch-1 test pass over as
-many ids as PTB's test set. This VM's speed drifts by tens of percent within minutes, so each
-round's words/s is divided by the peak measured just before it, and the medians are reported.
+--rounds rounds of (the peaks; --steps training batches), and times the validation-shaped pass and
+the batch-1 test pass over as many ids as PTB's test set. The peaks are fp32 GFLOP/s, best of 3:
+- TensorFlow's matmul at the shapes one training batch multiplies (the softmax and its two
+  gradients, the LSTM's input projection), in the timed graph and session;
+- TensorFlow's matmul at a --square_size cube (4096 x 4096 x 4096), what the CPU can do at best;
+  share_of_peak is the share of this one;
+- numpy's at the training shapes, the figure of earlier versions; numpy's OpenBLAS may run a
+  kernel older than the CPU (OPENBLAS_CORETYPE=Haswell here reaches about half of TensorFlow's
+  speed on AVX-512), so its core type is printed with it.
+The TensorFlow recurrent matmul of one time step (batch x hidden x 4 hidden) is timed alongside,
+for information. This VM's speed drifts by tens of percent within minutes, so each round's
+words/s is divided by the peaks measured just before it, and the medians are reported. The
+machine (CPU model and flags) and the versions are recorded: shares from an AVX2 machine and from
+an AVX-512 machine are not comparable.
 """
+import collections
 import dataclasses
+import os
 import resource
 import time
 
 import numpy as np
-from absl import app, flags
+from absl import flags
 
+import cli
 import configs
+import lstm
 import ptb_word_lm
-from ptb_word_lm import tf
+import report
+import run_dir
+from quiet_tf import tf
+from reader import UsageError
 
 PTB_TEST_IDS = 82430
+SQUARE_SIZE = 4096
+OPENBLAS_CORETYPE = os.environ.get("OPENBLAS_CORETYPE", "default")
 
 
 def flops_per_trained_word(config):
     """Multiply-adds of the forward pass (LSTM layers and softmax), x2 for flops, x3 with backward."""
-    lstm = config.num_layers * (2 * config.hidden_size) * (4 * config.hidden_size)
+    lstm_layers = config.num_layers * (2 * config.hidden_size) * (4 * config.hidden_size)
     softmax = config.hidden_size * config.vocab_size
-    return 2 * (lstm + softmax) * 3
+    return 2 * (lstm_layers + softmax) * 3
 
 
-def matmul_peak(config, rounds=3):
-    """Best fp32 GFLOP/s of numpy matmuls at the shapes one training batch multiplies."""
+def training_shapes(config):
+    """(m, k, n) of the big matmuls of one training batch: logits, the softmax's two gradients,
+    and the LSTM's input projection over all time steps."""
     rows = config.batch_size * config.num_steps
     h, v = config.hidden_size, config.vocab_size
-    rng = np.random.RandomState(0)
-    shapes = [(rows, h, v), (rows, v, h), (h, rows, v), (rows, h, 4 * h)]
+    return [(rows, h, v), (rows, v, h), (h, rows, v), (rows, h, 4 * h)]
+
+
+def repeats_for(shape):
+    """Matmuls per timing: about 5 GFLOP; the cap is for tiny test shapes."""
+    m, k, n = shape
+    return min(max(1, int(5e9 / (2 * m * k * n))), 1000)
+
+
+MatmulLoop = collections.namedtuple("MatmulLoop", "shape repeats total")
+
+
+def matmul_loop(shape):
+    """A loop of repeats_for(shape) fp32 matmuls, one at a time, run by one session.run; only the
+    sum of the products' [0, 0] elements (k each, the operands are ones) is fetched, so feeding
+    and fetching cost nothing. The operands are variables: constants would be folded away."""
+    m, k, n = shape
+    a = tf.Variable(tf.ones([m, k]), trainable=False)
+    b = tf.Variable(tf.ones([k, n]), trainable=False)
+    repeats = repeats_for(shape)
+    _, total = tf.while_loop(lambda i, _: i < repeats, lambda i, total: (i + 1, total + tf.matmul(a, b)[0, 0]),
+                             [0, 0.0], parallel_iterations=1)
+    return MatmulLoop(shape, repeats, total)
+
+
+def tf_matmul_peak(session, loops, tries=3):
+    """Best GFLOP/s of the MatmulLoops over tries, 2*m*k*n flops per matmul."""
     best = 0.0
-    for _ in range(rounds):
+    for _ in range(tries):
+        for (m, k, n), repeats, total in loops:
+            start = time.perf_counter()
+            session.run(total)
+            best = max(best, 2 * m * k * n * repeats / (time.perf_counter() - start) / 1e9)
+    return best
+
+
+def numpy_matmul_peak(shapes, tries=3):
+    """Best fp32 GFLOP/s of numpy matmuls at the shapes (m, k, n) over tries."""
+    rng = np.random.RandomState(0)
+    best = 0.0
+    for _ in range(tries):
         for m, k, n in shapes:
             a, b = rng.rand(m, k).astype(np.float32), rng.rand(k, n).astype(np.float32)
-            repeats = min(max(1, int(5e9 / (2 * m * k * n))), 1000)  # the cap is for tiny test shapes
+            repeats = repeats_for((m, k, n))
             a @ b
             start = time.perf_counter()
             for _ in range(repeats):
@@ -48,9 +105,24 @@ def matmul_peak(config, rounds=3):
     return best
 
 
-def time_rnn_mode(config, rnn_mode, warmup, steps, rounds, test_ids, seed=0):
-    """Training words/s and share of peak per round, and evaluation words/s, for one rnn_mode;
-    the batch-1 test pass is timed over test_ids ids and its time projected to PTB's 82,430."""
+def peak_loops(config, square_size):
+    """The MatmulLoops of each TensorFlow peak, built in the current graph."""
+    return {"tf_shape_peak_gflops": [matmul_loop(shape) for shape in training_shapes(config)],
+            "tf_square_peak_gflops": [matmul_loop((square_size,) * 3)],
+            "tf_recurrent_gflops": [matmul_loop((config.batch_size, config.hidden_size, 4 * config.hidden_size))]}
+
+
+def measure_peaks(session, loops, config):
+    """This round's peaks in GFLOP/s: TensorFlow's for each of peak_loops, and numpy's."""
+    peaks = {name: tf_matmul_peak(session, shape_loops) for name, shape_loops in loops.items()}
+    peaks["numpy_peak_gflops"] = numpy_matmul_peak(training_shapes(config))
+    return peaks
+
+
+def time_rnn_mode(config, rnn_mode, warmup, steps, rounds, test_ids, square_size=SQUARE_SIZE, seed=0):
+    """Training words/s, the peaks and the shares of them per round with their medians, and
+    evaluation words/s, for one rnn_mode; the batch-1 test pass is timed over test_ids ids and its
+    time projected to PTB's 82,430. share_of_peak and matmul_peak_gflops are those of the square."""
     rng = np.random.RandomState(seed)
     words_per_batch = config.batch_size * config.num_steps
     ids = lambda batches: rng.randint(0, config.vocab_size, batches * words_per_batch + config.batch_size)
@@ -59,61 +131,104 @@ def time_rnn_mode(config, rnn_mode, warmup, steps, rounds, test_ids, seed=0):
     flops = flops_per_trained_word(config)
     with tf.Graph().as_default():
         models = ptb_word_lm.build_models(config, train, valid, test, rnn_mode, seed)
+        loops = peak_loops(config, square_size)
         with tf.compat.v1.Session() as session:
             session.run(tf.compat.v1.global_variables_initializer())
-            # The warm-up runs the timed graph itself, so its one-off costs (XLA compilation) are paid here.
+            # The warm-up runs the timed graph and the peaks' loops themselves, so their one-off costs
+            # (XLA compilation, the loops' first run) are paid here.
             train_op = models["Train"].train_op
             ptb_word_lm.run_epoch(session, models["Train"], train_op, max_steps=warmup)
+            for shape_loops in loops.values():
+                tf_matmul_peak(session, shape_loops, tries=1)
             train_rounds = []
             for _ in range(rounds):
-                peak = matmul_peak(config)
+                peaks = measure_peaks(session, loops, config)
                 _, wps = ptb_word_lm.run_epoch(session, models["Train"], train_op, max_steps=steps)
-                train_rounds.append({"matmul_peak_gflops": peak, "train_wps": wps,
-                                     "share_of_peak": wps * flops / 1e9 / peak})
+                gflops = wps * flops / 1e9
+                train_rounds.append({
+                    "train_wps": wps, **peaks,
+                    "share_of_shape_peak": gflops / peaks["tf_shape_peak_gflops"],
+                    "share_of_square_peak": gflops / peaks["tf_square_peak_gflops"],
+                    "share_of_numpy_peak": gflops / peaks["numpy_peak_gflops"],
+                    "share_of_peak": gflops / peaks["tf_square_peak_gflops"],
+                    "matmul_peak_gflops": peaks["tf_square_peak_gflops"]})
             ptb_word_lm.run_epoch(session, models["Valid"])
             _, valid_wps = ptb_word_lm.run_epoch(session, models["Valid"])
             start = time.perf_counter()
             _, test_wps = ptb_word_lm.run_epoch(session, models["Test"])
             test_seconds = time.perf_counter() - start
-    median = lambda key: float(np.median([r[key] for r in train_rounds]))
-    return {"train_wps": median("train_wps"), "share_of_peak": median("share_of_peak"),
-            "matmul_peak_gflops": median("matmul_peak_gflops"), "train_rounds": train_rounds,
-            "valid_wps": valid_wps, "test_wps": test_wps, "test_ids_timed": test_ids,
-            "test_pass_seconds": test_seconds * PTB_TEST_IDS / test_ids}
+    medians = {key: float(np.median([r[key] for r in train_rounds])) for key in train_rounds[0]}
+    return {**medians, "train_rounds": train_rounds, "valid_wps": valid_wps, "test_wps": test_wps,
+            "test_ids_timed": test_ids, "test_pass_seconds": test_seconds * PTB_TEST_IDS / test_ids}
 
 
-flags.DEFINE_string("model", "small", "Config to time: small, medium, large or test.")
-flags.DEFINE_list("rnn_modes", list(ptb_word_lm.RNN_MODES), "rnn_modes to time.")
-flags.DEFINE_integer("warmup", 20, "Training batches before timing.", lower_bound=1)
-flags.DEFINE_integer("steps", 40, "Training batches timed per round.", lower_bound=1)
-flags.DEFINE_integer("rounds", 5, "Rounds of (matmul peak, training batches); medians reported.", lower_bound=1)
-flags.DEFINE_integer("test_ids", PTB_TEST_IDS, "Ids the batch-1 test pass is timed on; its time is "
-                     "projected to PTB's 82,430 (the full pass is 13–20 min for large here).", lower_bound=100)
-flags.DEFINE_string("json", None, "Write the results here as JSON.")
+def check_writable(path):
+    """Raise UsageError now, before any timing, if the JSON cannot be written to path."""
+    if os.path.isdir(path):
+        raise UsageError(f"--json={path} is a directory; give a file name, like "
+                         f"--json={os.path.join(path, 'benchmark.json')}")
+    try:
+        with open(path + ".tmp", "w"):  # the file run_dir.write_json writes first
+            pass
+        os.remove(path + ".tmp")
+    except OSError as e:
+        raise UsageError(f"--json={path} cannot be written ({e.strerror}); give a file in an "
+                         f"existing directory you can write to") from None
+
+
 FLAGS = flags.FLAGS
 
 
+def define_flags():
+    flags.DEFINE_string("model", "small", "Config to time: small, medium, large or test.")
+    flags.DEFINE_list("rnn_modes", list(lstm.RNN_MODES), "rnn_modes to time, comma-separated.")
+    flags.DEFINE_integer("warmup", 20, "Training batches before timing.", lower_bound=1)
+    flags.DEFINE_integer("steps", 40, "Training batches timed per round.", lower_bound=1)
+    flags.DEFINE_integer("rounds", 5, "Rounds of (matmul peaks, training batches); medians reported.", lower_bound=1)
+    flags.DEFINE_integer("test_ids", PTB_TEST_IDS, "Ids the batch-1 test pass is timed on; its time is "
+                         "projected to PTB's 82,430 (the full pass is 13–20 min for large here).", lower_bound=100)
+    flags.DEFINE_integer("square_size", SQUARE_SIZE, "Size of the square matmul of the large-square peak.",
+                         lower_bound=1)
+    flags.DEFINE_string("json", None, "Write the results here as JSON.")
+
+
 def main(argv):
+    if len(argv) > 1:
+        raise UsageError(f"unexpected argument {argv[1]!r}; all options are flags like --model=small")
     config = configs.get_config(FLAGS.model)
+    if not FLAGS.rnn_modes or not set(FLAGS.rnn_modes) <= set(lstm.RNN_MODES):
+        raise UsageError(f"--rnn_modes={','.join(FLAGS.rnn_modes)}: give one or more of "
+                         f"{', '.join(lstm.RNN_MODES)}, comma-separated")
+    if FLAGS.json:
+        check_writable(FLAGS.json)
     flops = flops_per_trained_word(config)
+    machine, versions = run_dir.machine_description(), run_dir.versions()
+    print(f"{report.machine(machine)}; TensorFlow {versions['tensorflow']}, numpy {versions['numpy']} "
+          f"(OpenBLAS core type {OPENBLAS_CORETYPE})")
     print(f"{FLAGS.model}: {flops / 1e6:.2f} MFLOP per trained word")
     results = {"model": FLAGS.model, "config": dataclasses.asdict(config), "mflop_per_word": flops / 1e6,
-               "machine": ptb_word_lm.machine_description(), "versions": ptb_word_lm.versions(),
-               "warmup": FLAGS.warmup, "steps": FLAGS.steps, "rounds": FLAGS.rounds, "modes": {}}
+               "machine": machine, "versions": versions, "openblas_coretype": OPENBLAS_CORETYPE,
+               "warmup": FLAGS.warmup, "steps": FLAGS.steps, "rounds": FLAGS.rounds,
+               "square_size": FLAGS.square_size, "modes": {}}
+    square = f"{FLAGS.square_size}³"
     for rnn_mode in FLAGS.rnn_modes:
-        speeds = time_rnn_mode(config, rnn_mode, FLAGS.warmup, FLAGS.steps, FLAGS.rounds, FLAGS.test_ids)
-        speeds["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        results["modes"][rnn_mode] = speeds
-        per_round = ", ".join(f"{r['train_wps']:,.0f} ({r['share_of_peak']:.0%})" for r in speeds["train_rounds"])
-        print(f"{rnn_mode:>5}: train {speeds['train_wps']:,.0f} wps ({speeds['share_of_peak']:.0%} of a "
-              f"{speeds['matmul_peak_gflops']:.0f} GFLOP/s peak; rounds: {per_round}), "
-              f"valid {speeds['valid_wps']:,.0f} wps, test pass {speeds['test_pass_seconds']:.1f} s"
+        s = time_rnn_mode(config, rnn_mode, FLAGS.warmup, FLAGS.steps, FLAGS.rounds, FLAGS.test_ids,
+                          FLAGS.square_size)
+        s["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        results["modes"][rnn_mode] = s
+        per_round = ", ".join(f"{r['train_wps']:,.0f} ({r['share_of_square_peak']:.0%})" for r in s["train_rounds"])
+        print(f"{rnn_mode:>5}: train {s['train_wps']:,.0f} wps (rounds, share of the {square} peak: {per_round})\n"
+              f"       share of peak: {s['share_of_shape_peak']:.0%} of TF at the model's shapes "
+              f"({s['tf_shape_peak_gflops']:.0f} GFLOP/s), {s['share_of_square_peak']:.0%} of TF at {square} "
+              f"({s['tf_square_peak_gflops']:.0f} GFLOP/s), {s['share_of_numpy_peak']:.0%} of numpy "
+              f"(OpenBLAS {OPENBLAS_CORETYPE}) at the model's shapes ({s['numpy_peak_gflops']:.0f} GFLOP/s); "
+              f"TF recurrent step matmul {s['tf_recurrent_gflops']:.0f} GFLOP/s\n"
+              f"       valid {s['valid_wps']:,.0f} wps, test pass {s['test_pass_seconds']:.1f} s"
               f"{'' if FLAGS.test_ids == PTB_TEST_IDS else ' (projected)'} "
-              f"({speeds['test_wps']:,.0f} wps), peak memory {speeds['peak_memory_mb']:,.0f} MB", flush=True)
+              f"({s['test_wps']:,.0f} wps), peak memory {s['peak_memory_mb']:,.0f} MB", flush=True)
     if FLAGS.json:
-        ptb_word_lm.write_json(FLAGS.json, results)
+        run_dir.write_json(FLAGS.json, results)
 
 
 if __name__ == "__main__":
-    tf.compat.v1.disable_eager_execution()
-    app.run(main)
+    cli.run_program("benchmark.py", define_flags, main)

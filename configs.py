@@ -24,6 +24,7 @@ class Config:
     lr_decay: float        # learning rate factor per epoch after max_epoch
     batch_size: int        # sequences trained side by side
     vocab_size: int = 10000  # replaced by the vocabulary size of the data
+    tie_weights: bool = False  # softmax weight = embedding transposed (Press & Wolf 2017; not in the paper)
     paper_valid: float | None = None  # the paper's Table 1 perplexities, for comparison
     paper_test: float | None = None
     tutorial_valid: float | None = None  # what the TensorFlow tutorial's README reported

@@ -20,9 +20,11 @@ import tempfile
 import numpy as np
 from absl import flags
 
-from configs import parse_flag
+import cli
 import ptb_word_lm
-from ptb_word_lm import tf
+import run_dir
+from configs import parse_flag
+from quiet_tf import tf
 from reader import UsageError
 
 
@@ -52,7 +54,7 @@ def export(save_path, which, export_dir, batch_size=1, num_steps=1):
 
     The export is built beside export_dir and moved into place when complete.
     """
-    config, word_to_id, prefix = ptb_word_lm.load_trained(save_path, which)
+    config, word_to_id, prefix = run_dir.load_trained(save_path, which)
     check_export_dir(export_dir)
     parent = os.path.dirname(os.path.abspath(export_dir))
     try:
@@ -69,7 +71,7 @@ def export(save_path, which, export_dir, batch_size=1, num_steps=1):
                                                  signature_def_map={"serving_default": signature(model)},
                                                  strip_default_attrs=True)
             builder.save()
-        ptb_word_lm.write_vocab(built, word_to_id)
+        run_dir.write_vocab(built, word_to_id)
         os.replace(built, export_dir)
     finally:
         shutil.rmtree(scratch)
@@ -100,4 +102,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    ptb_word_lm.run_program("export.py", define_flags, main)
+    cli.run_program("export.py", define_flags, main)

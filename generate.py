@@ -13,9 +13,11 @@ import sys
 import numpy as np
 from absl import flags
 
-from configs import MAX_SEED, parse_flag
+import cli
 import ptb_word_lm
 import reader
+import run_dir
+from configs import MAX_SEED, parse_flag
 from reader import EOS, UsageError
 
 
@@ -55,7 +57,7 @@ def softmax(logits):
 
 def sample(logits, temperature, top_k, rng):
     """A word id drawn from softmax(logits / temperature), restricted to the top_k (0: all)."""
-    logits = logits / temperature
+    logits = (logits - logits.max()) / temperature  # at most 0: a tiny temperature gives -inf, not inf - inf
     if top_k:
         logits = np.where(logits < np.sort(logits)[-min(top_k, len(logits))], -np.inf, logits)
     return rng.choice(len(logits), p=softmax(logits))
@@ -85,7 +87,7 @@ def as_text(words):
 
 
 def run(save_path, which, prompt, num_words, temperature, top_k, seed, k):
-    config, word_to_id, prefix = ptb_word_lm.load_trained(save_path, which)
+    config, word_to_id, prefix = run_dir.load_trained(save_path, which)
     id_to_word = sorted(word_to_id, key=word_to_id.get)
     ids, unknown = prompt_ids(prompt, word_to_id)
     if unknown:
@@ -129,4 +131,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    ptb_word_lm.run_program("generate.py", define_flags, main)
+    cli.run_program("generate.py", define_flags, main)

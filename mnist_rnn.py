@@ -200,8 +200,8 @@ def main(argv):
         if len(argv) > 1:
             raise UsageError(f"unexpected argument {argv[1]!r}; write flags as --name=value")
         for name in ("batch_size", "num_epoch", "batch_per_log", "hidden_size", "learning_rate"):
-            if f[name].value <= 0:
-                raise UsageError(f"--{name}={f[name].value} must be positive; "
+            if not 0 < f[name].value < float("inf"):  # also refuses nan
+                raise UsageError(f"--{name}={f[name].value} must be positive and finite; "
                                  f"pass e.g. --{name}={f[name].default}")
         if not 0 <= f.seed < 2**32:
             raise UsageError(f"--seed={f.seed} is out of range; pass 0 <= seed < 2**32")

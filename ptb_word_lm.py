@@ -19,22 +19,22 @@ overridden by a flag of the same name.
 """
 import contextlib
 import dataclasses
-import json
 import math
 import os
-import platform
 import sys
 import time
 
 import numpy as np
-from absl import app, flags
+from absl import flags
 
+import cli
 import configs
+import lstm
 import reader
+import run_dir
 from quiet_tf import tf
 from reader import UsageError
 
-RNN_MODES = ("basic", "block")
 TEST_CHUNK = 100  # ids scored per session call in the batch-size-1 test pass
 MAX_COST_PER_WORD = 700.0  # nats; beyond it the perplexity overflows: training has diverged
 
@@ -60,77 +60,6 @@ class PTBInput:
         else:
             for x, y in reader.ptb_producer(self.data, self.batch_size, self.num_steps):
                 yield x, y, None
-
-
-def basic_lstm(inputs, c, h, kernel, bias):
-    """An LSTM layer unrolled over the time-major inputs [T, B, n]; gates i, f, g, o.
-
-    Zaremba et al. §2: i, f, o = sigm, g = tanh of [x, h] W + b; c = f*c + i*g; h = o*tanh(c).
-    """
-    num_steps, num_inputs, hidden_size = inputs.shape[0], inputs.shape[2], c.shape[1]
-    kernel_x, kernel_h = kernel[:num_inputs], kernel[num_inputs:]
-    # The input half of [x, h] W does not depend on the recurrence: one matmul for all steps.
-    x_proj = tf.matmul(tf.reshape(inputs, [-1, num_inputs]), kernel_x) + bias
-    x_proj = tf.reshape(x_proj, [num_steps, -1, 4 * hidden_size])
-    outputs = []
-    for t in range(num_steps):
-        i, f, g, o = tf.split(x_proj[t] + tf.matmul(h, kernel_h), 4, axis=1)
-        c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
-        h = tf.sigmoid(o) * tf.tanh(c)
-        outputs.append(h)
-    return tf.stack(outputs), c, h
-
-
-def _swap_forget_and_cell_gates(m):
-    """Gate columns i, f, c, o <-> i, c, f, o (the permutation is its own inverse)."""
-    i, f, c, o = tf.split(m, 4, axis=-1)
-    return tf.concat([i, c, f, o], axis=-1)
-
-
-@tf.RegisterGradient("BlockLSTMV2Backward")
-def _block_lstm_v2_backward(op, *grads):
-    """Backpropagation through time for BlockLSTMV2, with the weight work batched over time.
-
-    Only dh_{t-1} = dgates_t W_h^T has to run step by step; the weight, bias and input gradients
-    are one large matmul each over all time steps.
-    (TensorFlow's registered gradient, BlockLSTMGrad, also assumes the wrong gate layout i, c, f, o.)
-    """
-    _, x, c_first, h_first, w, wci, wcf, wco, b = op.inputs
-    i, cs, f, o, ci, co, hs = op.outputs
-    num_inputs = x.shape[2]
-    w_icfo = _swap_forget_and_cell_gates(w)  # the layout LSTMBlockCellGrad returns gradients in
-    w_x, w_h = w_icfo[:num_inputs], w_icfo[num_inputs:]
-    c_steps, h_steps = tf.unstack(cs), tf.unstack(hs)
-    c_prev, h_prev = [c_first] + c_steps[:-1], [h_first] + h_steps[:-1]
-    steps = list(zip(tf.unstack(x), c_prev, h_prev, c_steps, *map(tf.unstack, (i, f, o, ci, co, grads[1], grads[6]))))
-    dc, dh, dgates = tf.zeros_like(c_first), tf.zeros_like(h_first), []
-    for x_t, c_prev_t, h_prev_t, c_t, i_t, f_t, o_t, ci_t, co_t, dc_t, dh_t in reversed(steps):
-        dc, dgates_t, _, _, _ = tf.raw_ops.LSTMBlockCellGrad(
-            x=x_t, cs_prev=c_prev_t, h_prev=h_prev_t, w=w, wci=wci, wcf=wcf, wco=wco, b=b,
-            i=i_t, cs=c_t, f=f_t, o=o_t, ci=ci_t, co=co_t, cs_grad=dc_t + dc, h_grad=dh_t + dh,
-            use_peephole=False)
-        dh = tf.matmul(dgates_t, w_h, transpose_b=True)
-        dgates.append(dgates_t)
-    dgates = tf.concat(dgates[::-1], axis=0)  # [T * B, 4H], time-major like x
-    xh = tf.concat([tf.reshape(x, [-1, num_inputs]), tf.concat(h_prev, axis=0)], axis=1)
-    dx = tf.reshape(tf.matmul(dgates, w_x, transpose_b=True), tf.shape(x))
-    dw = _swap_forget_and_cell_gates(tf.matmul(xh, dgates, transpose_a=True))
-    db = _swap_forget_and_cell_gates(tf.reduce_sum(dgates, axis=0))
-    no_peephole = tf.zeros_like(wci)
-    return None, dx, dc, dh, dw, no_peephole, no_peephole, no_peephole, db
-
-
-def block_lstm(inputs, c, h, kernel, bias):
-    """The same LSTM layer as basic_lstm, as one fused BlockLSTMV2 kernel (gates i, f, g, o)."""
-    no_peephole = tf.zeros([c.shape[1]])
-    with tf.compat.v1.get_default_graph().gradient_override_map({"BlockLSTMV2": "BlockLSTMV2Backward"}):
-        _, cs, _, _, _, _, hs = tf.raw_ops.BlockLSTMV2(
-            seq_len_max=tf.cast(tf.shape(inputs)[0], tf.int64), x=inputs, cs_prev=c, h_prev=h,
-            w=kernel, wci=no_peephole, wcf=no_peephole, wco=no_peephole, b=bias, use_peephole=False)
-    return hs, cs[-1], hs[-1]
-
-
-LSTM_LAYERS = {"basic": basic_lstm, "block": block_lstm}
 
 
 class PTBModel:
@@ -170,13 +99,16 @@ class PTBModel:
             zeros = tf.zeros([batch_size, hidden_size])
             c = tf.compat.v1.placeholder_with_default(zeros, zeros.shape, f"c{layer}")
             h = tf.compat.v1.placeholder_with_default(zeros, zeros.shape, f"h{layer}")
-            inputs, c_final, h_final = LSTM_LAYERS[rnn_mode](inputs, c, h, kernel, bias)
+            inputs, c_final, h_final = lstm.LSTM_LAYERS[rnn_mode](inputs, c, h, kernel, bias)
             inputs = maybe_dropout(inputs)
             self.initial_state.append((c, h))
             final_state.append((c_final, h_final))
         self.final_state = final_state
 
-        softmax_w = tf.compat.v1.get_variable("softmax_w", [hidden_size, vocab_size])
+        if config.tie_weights:  # the embedding is [vocab, hidden], the softmax weight [hidden, vocab]
+            softmax_w = tf.transpose(embedding)
+        else:
+            softmax_w = tf.compat.v1.get_variable("softmax_w", [hidden_size, vocab_size])
         softmax_b = tf.compat.v1.get_variable("softmax_b", [vocab_size])
         # The 10k-way softmax is most of the flops; XLA on it and its gradient made a small-config
         # training step 11-13% faster here (interleaved A/B).
@@ -272,114 +204,7 @@ def check_corpus_fits(config, train_data, valid_data, test_data):
                              f"batch_size={config.batch_size} x num_steps={config.num_steps} (needs {needed}); "
                              f"use a longer corpus or smaller --batch_size/--num_steps")
     if len(test_data) < 2:
-        raise UsageError("the test data has fewer than 2 words; give a longer ptb.test.txt")
-
-
-def prepare_save_path(save_path):
-    """Create save_path if needed and check that it can be written."""
-    if os.path.exists(save_path) and not os.path.isdir(save_path):
-        raise UsageError(f"--save_path={save_path} is a file; give a directory (it is created if missing)")
-    try:
-        os.makedirs(save_path, exist_ok=True)
-        probe = os.path.join(save_path, ".write_test")
-        with open(probe, "w"):
-            pass
-        os.remove(probe)
-    except OSError as e:
-        raise UsageError(f"--save_path={save_path} cannot be written ({e.strerror}); "
-                         f"give a directory you can write to") from None
-
-
-def write_json(path, value):
-    """Write value as JSON to path atomically: a reader sees the old file or the new one."""
-    with open(path + ".tmp", "w") as f:
-        json.dump(value, f, indent=2)
-    os.replace(path + ".tmp", path)
-
-
-# The CPU flags that decide how fast the matmuls run: figures from machines that differ in them
-# are not comparable.
-SPEED_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile", "amx_bf16")
-
-
-def machine_description():
-    """CPU model, cores, system, and which of SPEED_FLAGS the CPU has."""
-    cpu, cpu_flags = platform.processor(), set()
-    try:
-        with open("/proc/cpuinfo") as f:
-            info = dict(map(str.strip, line.split(":", 1)) for line in f.read().split("\n\n")[0].splitlines()
-                        if ":" in line)
-        cpu = info["model name"]
-        cpu_flags = set(info["flags"].split())
-    except (OSError, KeyError):
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "system": platform.platform(),
-            "flags": [flag for flag in SPEED_FLAGS if flag in cpu_flags], "avx512": "avx512f" in cpu_flags}
-
-
-def versions():
-    return {"python": platform.python_version(), "tensorflow": tf.__version__, "numpy": np.__version__}
-
-
-def duration(seconds):
-    """'2 h 05 min', '7.5 min' or '12 s'."""
-    if seconds >= 3600:
-        return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"
-    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
-
-
-def write_summaries(writer, step, values):
-    """TensorBoard scalars, one per (tag, value)."""
-    summary = tf.compat.v1.Summary(value=[tf.compat.v1.Summary.Value(tag=tag, simple_value=value)
-                                          for tag, value in values.items()])
-    writer.add_summary(summary, step)
-    writer.flush()
-
-
-def default_data_path():
-    """data/ptb when the user has fetched PTB, else the small sample corpus shipped here."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    ptb = os.path.join(here, "data", "ptb")
-    return ptb if os.path.isfile(os.path.join(ptb, "ptb.train.txt")) else os.path.join(here, "data", "sample")
-
-
-# What a --save_path holds: results.json (config and history, written before each checkpoint),
-# vocab.txt, the latest checkpoint model.ckpt-EPOCH (index file "checkpoint"), the best-validation
-# checkpoint best.ckpt (index file "checkpoint_best") and TensorBoard events.
-CHECKPOINT_INDEX = {"latest": "checkpoint", "best": "checkpoint_best"}
-# Fields that may differ when a run is resumed: it can be extended with more epochs.
-RESUMABLE_CHANGES = {"max_max_epoch"}
-
-
-def checkpoint_path(save_path, which="latest"):
-    """The prefix of the latest or best checkpoint in save_path, or None."""
-    return tf.compat.v1.train.latest_checkpoint(save_path, latest_filename=CHECKPOINT_INDEX[which])
-
-
-def read_results(save_path):
-    path = os.path.join(save_path, "results.json")
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError) as e:
-        raise UsageError(f"{save_path} has a checkpoint but {path} is missing or unreadable ({e}); "
-                         f"move the directory away or use another --save_path") from None
-
-
-def load_trained(save_path, which="best"):
-    """(config, word_to_id, checkpoint prefix) of the run saved in save_path."""
-    if which not in CHECKPOINT_INDEX:
-        raise UsageError(f"unknown --checkpoint={which}; use best or latest")
-    prefix = checkpoint_path(save_path, which) if save_path and os.path.isdir(save_path) else None
-    if not save_path:
-        raise UsageError("no --save_path given; pass the --save_path of a training run")
-    if prefix is None:
-        raise UsageError(f"no {which} checkpoint in --save_path={save_path}; train first with "
-                         f"python ptb_word_lm.py --save_path={save_path}")
-    config = configs.Config(**read_results(save_path)["config"])
-    with open(os.path.join(save_path, "vocab.txt"), encoding="utf-8") as f:
-        word_to_id = {word: i for i, word in enumerate(f.read().split("\n")[:-1])}
-    return config, word_to_id, prefix
+        raise UsageError("the test data has fewer than 2 words; give a longer test file")
 
 
 @contextlib.contextmanager
@@ -391,7 +216,7 @@ def restored_model(config, prefix, input_, rnn_mode="block"):
     with tf.Graph().as_default(), tf.compat.v1.Session() as session:
         with tf.compat.v1.variable_scope("Model"):
             model = PTBModel(False, config, input_, rnn_mode)
-        restore(tf.compat.v1.train.Saver(), session, prefix)
+        run_dir.restore(tf.compat.v1.train.Saver(), session, prefix)
         yield session, model
 
 
@@ -400,95 +225,77 @@ def state_feed(model, state):
     return dict(zip(tf.nest.flatten(model.initial_state), tf.nest.flatten(state)))
 
 
-def check_same_config(save_path, saved, config):
-    for field, value in dataclasses.asdict(config).items():
-        if field not in RESUMABLE_CHANGES and saved.get(field) != value:
-            raise UsageError(f"--save_path={save_path} holds a checkpoint of another configuration "
-                             f"({field}: {saved.get(field)} there, {value} now); use another --save_path "
-                             f"or the settings it was trained with")
+def duration(seconds):
+    """'2 h 05 min', '7.5 min' or '12 s'."""
+    if seconds >= 3600:
+        return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"
+    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
-def restore(saver, session, prefix):
-    try:
-        saver.restore(session, prefix)
-    except (tf.errors.OpError, ValueError) as e:
-        message = str(e).strip().splitlines()[0]
-        raise UsageError(f"checkpoint {prefix} is corrupt or incomplete ({message}); move it away "
-                         f"to start again, nothing was overwritten") from None
-
-
-def save_checkpoint(session, saver, save_path, epoch, which):
-    prefix = os.path.join(save_path, "model.ckpt" if which == "latest" else "best.ckpt")
-    # The index file is replaced only once the checkpoint's files are complete: a crash at
-    # any moment leaves the previous checkpoint the one that is loaded.
-    saver.save(session, prefix, global_step=epoch if which == "latest" else None,
-               latest_filename=CHECKPOINT_INDEX[which], write_meta_graph=False)
-
-
-def write_vocab(save_path, word_to_id):
-    path = os.path.join(save_path, "vocab.txt")
-    with open(path + ".tmp", "w", encoding="utf-8") as f:
-        f.writelines(word + "\n" for word in sorted(word_to_id, key=word_to_id.get))
-    os.replace(path + ".tmp", path)
-
-
-def train(config, data_path, rnn_mode, seed, save_path=None, max_steps_per_epoch=None, skip_test=False):
+def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_epoch=None, skip_test=False):
     """Train, validate each epoch and test; resume from save_path if it holds a checkpoint.
 
-    max_steps_per_epoch cuts every epoch short, to time a segment of a run too long to finish;
-    skip_test leaves out the batch-1 test pass (test_perplexity None).
+    seed None means 0 for a new run and the saved seed for a resumed one. max_steps_per_epoch
+    cuts every epoch short, to time a segment of a run too long to finish; skip_test leaves out
+    the batch-1 test pass (test_perplexity None).
 
     Returns the results (configuration, history, test perplexity) as a dict.
     """
     train_data, valid_data, test_data, word_to_id, unknown = reader.load_corpus(data_path)
     config = dataclasses.replace(config, vocab_size=len(word_to_id))
     check_corpus_fits(config, train_data, valid_data, test_data)
-    resume_from = None
-    if save_path:
-        prepare_save_path(save_path)
-        resume_from = checkpoint_path(save_path)
     results = {"config": dataclasses.asdict(config), "rnn_mode": rnn_mode, "seed": seed,
                "epoch_size": reader.epoch_size(len(train_data), config.batch_size, config.num_steps),
-               "data_path": os.path.abspath(data_path), "versions": versions(),
-               "machine": machine_description(), "epochs": [], "test_perplexity": None, "test_seconds": None}
-    if resume_from:
-        saved = read_results(save_path)
-        check_same_config(save_path, saved["config"], config)
-        done = int(resume_from.rsplit("-", 1)[1])
-        # results.json is written before the checkpoint: drop an epoch whose checkpoint never landed.
-        results["epochs"] = [e for e in saved["epochs"] if e["epoch"] <= done]
-        results["segments"] = [s for s in saved.get("segments", []) if s["first_epoch"] <= done]
-        results["seed"] = seed = saved["seed"]
-        results["num_parameters"] = saved.get("num_parameters")
-    # A run resumed across sessions is made of segments, each on the machine of its session.
-    segment = {"segment": len(results.get("segments", [])) + 1, "first_epoch": len(results["epochs"]) + 1,
-               "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": results["machine"], "seconds": 0.0}
-    results["segments"] = results.get("segments", []) + [segment]
+               "data_path": os.path.abspath(data_path),
+               "data": {"naming": reader.corpus_files(data_path)[0], "vocab_size": len(word_to_id),
+                        "train_ids": len(train_data), "valid_ids": len(valid_data), "test_ids": len(test_data)},
+               "versions": run_dir.versions(), "machine": run_dir.machine_description(), "num_parameters": None,
+               "segments": [], "epochs": [], "test_perplexity": None, "test_seconds": None, "wall_seconds": 0.0}
+    resume_from = None
+    if save_path:
+        run_dir.prepare(save_path)
+        results, resume_from = run_dir.resume(save_path, results, word_to_id)
+    seed = results["seed"] = 0 if results["seed"] is None else results["seed"]
+    epochs_done = len(results["epochs"])
+    if epochs_done >= config.max_max_epoch and (skip_test or results["test_perplexity"] is not None):
+        test = f"{results['test_perplexity']:.3f}" if results["test_perplexity"] is not None else "not run"
+        print(f"{save_path} holds a finished run of {epochs_done} epochs (valid perplexity "
+              f"{results['epochs'][-1]['valid_perplexity']:.3f}, test {test}); its results are in "
+              f"{os.path.join(save_path, 'results.json')}. Nothing to do; a larger --max_max_epoch extends it.")
+        return results
+    segment = run_dir.start_segment(results)
     print(f"Data: {data_path}: {len(word_to_id)} words in the vocabulary, {len(train_data)} / "
           f"{len(valid_data)} / {len(test_data)} train / valid / test ids; words not in the "
           f"vocabulary mapped to {reader.UNK}: valid {unknown['valid']}, test {unknown['test']}")
     start_time = time.time()
+
+    def record():
+        segment["seconds"] = time.time() - start_time
+        results["wall_seconds"] = sum(s["seconds"] for s in results["segments"])
+        if save_path:
+            run_dir.write_json(os.path.join(save_path, "results.json"), results)
+
     with tf.Graph().as_default():
         models = build_models(config, train_data, valid_data, test_data, rnn_mode, seed)
         m, mvalid, mtest = models["Train"], models["Valid"], models["Test"]
-        saver = tf.compat.v1.train.Saver(max_to_keep=2, save_relative_paths=True)
+        saver = run_dir.latest_saver(save_path)
         best_saver = tf.compat.v1.train.Saver(max_to_keep=1, save_relative_paths=True)
         writer = tf.compat.v1.summary.FileWriter(save_path) if save_path else None
         with tf.compat.v1.Session() as session:
             session.run(tf.compat.v1.global_variables_initializer())
             if resume_from:
-                restore(saver, session, resume_from)
-                print(f"Resuming from {resume_from}: {len(results['epochs'])} epochs done, "
-                      f"continuing at epoch {len(results['epochs']) + 1}")
+                run_dir.restore(saver, session, resume_from)
+                print(f"Resuming from {resume_from}: {epochs_done} epochs done, continuing at epoch {epochs_done + 1}")
             else:
                 results["num_parameters"] = int(sum(np.prod(v.shape) for v in tf.compat.v1.trainable_variables()))
                 if save_path:
-                    write_vocab(save_path, word_to_id)
+                    run_dir.write_vocab(save_path, word_to_id)
+            epoch = epochs_done
             try:
-                for epoch in range(len(results["epochs"]) + 1, config.max_max_epoch + 1):
+                for epoch in range(epochs_done + 1, config.max_max_epoch + 1):
                     lr = learning_rate(config, epoch)
                     m.assign_lr(session, lr)
-                    print(f"Epoch: {epoch} Learning rate: {lr:.3f}")
+                    print(f"Epoch: {epoch} Learning rate: {lr:.3f}" if lr >= 1 else f"Epoch: {epoch} Learning rate: {lr:.3g}")
                     epoch_start = time.time()
                     try:
                         train_perplexity, wps = run_epoch(session, m, m.train_op, True, max_steps_per_epoch)
@@ -496,51 +303,51 @@ def train(config, data_path, rnn_mode, seed, save_path=None, max_steps_per_epoch
                         train_seconds = time.time() - epoch_start
                         valid_perplexity, _ = run_epoch(session, mvalid)
                     except FloatingPointError as e:
-                        raise UsageError(f"training diverged in epoch {epoch}: {e}; the last good checkpoint is "
-                                         f"kept; lower --learning_rate or --max_grad_norm") from None
+                        last = save_path and run_dir.checkpoint_path(save_path)
+                        kept = f"the last good checkpoint {last} is kept" if last else "no checkpoint was saved"
+                        raise UsageError(f"training diverged in epoch {epoch}: {e}; {kept}; lower --learning_rate "
+                                         f"or --max_grad_norm (or --init_scale, if it diverged in the first "
+                                         f"steps)") from None
                     print(f"Epoch: {epoch} Valid Perplexity: {valid_perplexity:.3f}")
                     epoch_seconds = time.time() - epoch_start
                     print(f"Epoch: {epoch}/{config.max_max_epoch} took {epoch_seconds / 60:.1f} min; about "
                           f"{duration(epoch_seconds * (config.max_max_epoch - epoch))} left", flush=True)
                     is_best = all(valid_perplexity < e["valid_perplexity"] for e in results["epochs"])
-                    results["epochs"].append({"epoch": epoch, "learning_rate": lr, "train_perplexity": train_perplexity,
-                                              "valid_perplexity": valid_perplexity, "train_wps": wps,
-                                              "train_steps": min(m.input_.epoch_size, max_steps_per_epoch or math.inf),
-                                              "train_seconds": train_seconds,
-                                              "valid_seconds": epoch_seconds - train_seconds,
-                                              "segment": segment["segment"],
-                                              "machine": {k: results["machine"][k] for k in ("cpu", "avx512")}})
-                    segment["seconds"] = time.time() - start_time
-                    results["wall_seconds"] = sum(s["seconds"] for s in results["segments"])
+                    results["epochs"].append({
+                        "epoch": epoch, "learning_rate": lr, "train_perplexity": train_perplexity,
+                        "valid_perplexity": valid_perplexity, "train_wps": wps,
+                        "train_steps": min(m.input_.epoch_size, max_steps_per_epoch or math.inf),
+                        "train_seconds": train_seconds, "valid_seconds": epoch_seconds - train_seconds,
+                        "segment": segment["segment"],
+                        "machine": {key: segment["machine"][key] for key in ("cpu", "avx512")}})
+                    record()
                     if save_path:
-                        write_json(os.path.join(save_path, "results.json"), results)
                         if is_best:
-                            save_checkpoint(session, best_saver, save_path, epoch, "best")
-                        save_checkpoint(session, saver, save_path, epoch, "latest")
-                        write_summaries(writer, epoch, {"train/perplexity": train_perplexity,
-                                                        "train/loss": math.log(train_perplexity),
-                                                        "valid/perplexity": valid_perplexity, "learning_rate": lr})
+                            run_dir.save_checkpoint(session, best_saver, save_path, epoch, "best")
+                        run_dir.save_checkpoint(session, saver, save_path, epoch, "latest")
+                        run_dir.write_summaries(writer, epoch, {
+                            "train/perplexity": train_perplexity, "train/loss": math.log(train_perplexity),
+                            "valid/perplexity": valid_perplexity, "learning_rate": lr})
+                test_start = time.time()
+                if not skip_test:
+                    test_perplexity, _ = run_epoch(session, mtest, verbose=True)
+                    print(f"Test Perplexity: {test_perplexity:.3f}")
+                    results.update(test_perplexity=test_perplexity, test_seconds=time.time() - test_start)
             except KeyboardInterrupt:
-                last = save_path and checkpoint_path(save_path)
+                last = save_path and run_dir.checkpoint_path(save_path)
                 kept = f"{last} is kept" if last else "nothing was saved (no --save_path, or no epoch finished)"
-                print(f"Interrupted: {kept}; run the same command again to resume.", file=sys.stderr)
+                during = "the test pass" if epoch == config.max_max_epoch else f"epoch {epoch + 1}"
+                print(f"Interrupted during {during}: {kept}; run the same command again to resume.", file=sys.stderr)
                 raise
-            test_start = time.time()
-            if not skip_test:
-                test_perplexity, _ = run_epoch(session, mtest)
-                print(f"Test Perplexity: {test_perplexity:.3f}")
-                results.update(test_perplexity=test_perplexity, test_seconds=time.time() - test_start)
-    segment["seconds"] = time.time() - start_time
-    results["wall_seconds"] = sum(s["seconds"] for s in results["segments"])
-    if save_path:
-        write_json(os.path.join(save_path, "results.json"), results)
+    record()
+    if writer:
         writer.close()
     return results
 
 
 def evaluate(save_path, data_path, rnn_mode, which):
     """Restore the best or latest checkpoint and print its valid and test perplexity."""
-    config, saved_vocab, prefix = load_trained(save_path, which)
+    config, saved_vocab, prefix = run_dir.load_trained(save_path, which)
     train_data, valid_data, test_data, word_to_id, _ = reader.load_corpus(data_path)
     if word_to_id != saved_vocab:
         raise UsageError(f"the vocabulary of {data_path} is not the one {save_path} was trained on; "
@@ -549,11 +356,11 @@ def evaluate(save_path, data_path, rnn_mode, which):
         models = build_models(config, train_data, valid_data, test_data, rnn_mode, seed=0)
         saver = tf.compat.v1.train.Saver()
         with tf.compat.v1.Session() as session:
-            restore(saver, session, prefix)
+            run_dir.restore(saver, session, prefix)
             print(f"Evaluating {prefix}")
             valid_perplexity, _ = run_epoch(session, models["Valid"])
             print(f"Valid Perplexity: {valid_perplexity:.3f}")
-            test_perplexity, _ = run_epoch(session, models["Test"])
+            test_perplexity, _ = run_epoch(session, models["Test"], verbose=True)
             print(f"Test Perplexity: {test_perplexity:.3f}")
     return valid_perplexity, test_perplexity
 
@@ -563,13 +370,17 @@ FLAGS = flags.FLAGS
 
 def define_flags():
     """The command line; defined only when this file is the program, so other tools can import it."""
-    flags.DEFINE_string("data_path", None, "Directory with ptb.train.txt, ptb.valid.txt, ptb.test.txt "
+    flags.DEFINE_string("data_path", None, "Directory with train/valid/test files named ptb.{train,valid,test}.txt, "
+                        "{train,valid,test}.txt or wiki.{train,valid,test}.tokens "
                         "(default: data/ptb if present, else the small sample in data/sample).")
     flags.DEFINE_string("model", "small", "Model size: small, medium, large or test.")
     flags.DEFINE_string("rnn_mode", "block", "LSTM implementation: basic (unrolled ops) or block (fused kernel).")
     flags.DEFINE_string("save_path", None, "Directory for checkpoints, TensorBoard summaries and results.json; "
                         "a run started again with the same --save_path resumes.")
-    flags.DEFINE_string("seed", "0", "Random seed: the same seed gives the same perplexities on the same machine.")
+    flags.DEFINE_string("seed", None, "Random seed (default 0; a resumed run keeps its own): the same seed gives "
+                        "the same perplexities on the same machine.")
+    flags.DEFINE_bool("tie_weights", False, "Use the embedding, transposed, as the softmax weight (Press & Wolf "
+                      "2017; not in the paper).")
     flags.DEFINE_integer("max_steps_per_epoch", None, "Train only this many batches per epoch "
                          "(to time a segment of a run too long to finish here).", lower_bound=1)
     flags.DEFINE_bool("skip_test", False, "Leave out the final batch-size-1 test pass (it reads every weight once "
@@ -583,36 +394,29 @@ def define_flags():
 def main(argv):
     if len(argv) > 1:
         raise UsageError(f"unexpected argument {argv[1]!r}; all options are flags like --model=small")
-    if FLAGS.rnn_mode not in RNN_MODES:
-        raise UsageError(f"unknown --rnn_mode={FLAGS.rnn_mode}; use one of {', '.join(RNN_MODES)}")
-    seed = configs.parse_flag("seed", FLAGS.seed, int, 0, maximum=configs.MAX_SEED)
+    if FLAGS.rnn_mode not in lstm.RNN_MODES:
+        raise UsageError(f"unknown --rnn_mode={FLAGS.rnn_mode}; use one of {', '.join(lstm.RNN_MODES)}")
+    seed = None if FLAGS.seed is None else configs.parse_flag("seed", FLAGS.seed, int, 0, maximum=configs.MAX_SEED)
     data_path = FLAGS.data_path
     if data_path is None:
-        data_path = default_data_path()
+        data_path = reader.default_data_path()
         if os.path.basename(data_path) == "sample":
             print(f"No --data_path and no data/ptb: using the small sample corpus in {data_path}. "
                   f"Its perplexities are not PTB numbers; get PTB with: python reader.py download")
+    training_flags = ["model", "seed", "tie_weights", "max_steps_per_epoch", "skip_test", *configs.OVERRIDABLE]
     if FLAGS.eval_only:
+        given = [f"--{name}" for name in training_flags if FLAGS[name].present]
+        if given:
+            raise UsageError(f"--eval_only uses the configuration saved in --save_path; drop {', '.join(given)}")
         evaluate(FLAGS.save_path, data_path, FLAGS.rnn_mode, FLAGS.checkpoint)
         return
-    config = configs.get_config(FLAGS.model)
+    if FLAGS["checkpoint"].present:
+        raise UsageError("--checkpoint only applies with --eval_only (training resumes from the newest checkpoint)")
+    config = dataclasses.replace(configs.get_config(FLAGS.model), tie_weights=FLAGS.tie_weights)
     config = configs.override(config, {name: FLAGS[name].value for name in configs.OVERRIDABLE
                                        if FLAGS[name].value is not None})
-    train(config, data_path, FLAGS.rnn_mode, seed, FLAGS.save_path, FLAGS.max_steps_per_epoch,
-          FLAGS.skip_test)
-
-
-def run_program(name, define_program_flags, program_main):
-    """Run an entry point of this project: its flags, graph mode, and a user's mistake as one line."""
-    define_program_flags()
-    tf.compat.v1.disable_eager_execution()
-    try:
-        app.run(program_main)
-    except UsageError as e:
-        sys.exit(f"{name}: error: {e}")
-    except KeyboardInterrupt:
-        sys.exit(130)
+    train(config, data_path, FLAGS.rnn_mode, seed, FLAGS.save_path, FLAGS.max_steps_per_epoch, FLAGS.skip_test)
 
 
 if __name__ == "__main__":
-    run_program("ptb_word_lm.py", define_flags, main)
+    cli.run_program("ptb_word_lm.py", define_flags, main)

@@ -1,10 +1,14 @@
 """Penn Treebank text -> word ids -> batches, with the original tutorial's semantics.
 
-Files are whitespace-separated words, one sentence a line; every newline becomes `<eos>`.
-The vocabulary comes from the training file only, ids ordered by descending frequency and
-then alphabetically (on PTB: the=0, <unk>=1, <eos>=2).
+A corpus is a directory with a training, a validation and a test file, named in one of three
+ways: ptb.{train,valid,test}.txt (PTB), {train,valid,test}.txt (PyTorch's word_language_model
+example and most corpora) or wiki.{train,valid,test}.tokens (WikiText). Files are
+whitespace-separated words, one sentence a line; every newline becomes `<eos>`. The vocabulary
+comes from the training file only, ids ordered by descending frequency and then alphabetically
+(on PTB: the=0, <unk>=1, <eos>=2).
 
-`python reader.py download [DIR]` fetches the PTB files into DIR (default data/ptb).
+`python reader.py download [DIR]` fetches the PTB files into DIR (default: data/ptb next to
+this file, DEFAULT_PTB_DIR).
 """
 import collections
 import hashlib
@@ -24,6 +28,12 @@ PTB_MD5 = {
     "ptb.valid.txt": "aa0affc06ff7c36e977d7cd49e3839bf",
     "ptb.test.txt": "8b80168b89c18661a38ef683c0dc3721",
 }
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_PTB_DIR = os.path.join(HERE, "data", "ptb")
+SAMPLE_DIR = os.path.join(HERE, "data", "sample")
+SPLITS = ("train", "valid", "test")
+# naming -> file name pattern, filled in with a split
+NAMINGS = {"ptb": "ptb.{}.txt", "plain": "{}.txt", "wikitext": "wiki.{}.tokens"}
 
 
 class UsageError(Exception):
@@ -31,16 +41,15 @@ class UsageError(Exception):
 
 
 def read_words(filename):
-    """The words of a file, with `<eos>` for every newline."""
+    """The words of a file, with `<eos>` for every newline (so a blank line is one `<eos>`)."""
     if not os.path.isfile(filename):
-        raise UsageError(f"{filename} does not exist; pass --data_path=DIR with ptb.train.txt, "
-                         f"ptb.valid.txt and ptb.test.txt (get them with: python reader.py download)")
+        raise UsageError(f"{filename} does not exist or is not a file; give a plain-text file")
     try:
         with open(filename, encoding="utf-8") as f:
             text = f.read()
     except UnicodeDecodeError as e:
         raise UsageError(f"{filename} is not UTF-8 text ({e.reason} at byte {e.start}); "
-                         f"give a plain-text corpus in PTB format") from None
+                         f"give plain text, whitespace-separated words, one sentence a line") from None
     if not text.split():
         raise UsageError(f"{filename} is empty or blank; give a corpus with at least a few words")
     return text.replace("\n", f" {EOS} ").split()
@@ -59,38 +68,77 @@ def words_to_ids(words, word_to_id, filename="text"):
     Returns (ids, number of words mapped to <unk>). Without <unk> in the vocabulary an
     unknown word is an error: dropping it would silently change the perplexity.
     """
-    unk_id = word_to_id.get(UNK)
-    ids, unknown = [], 0
-    for word in words:
-        i = word_to_id.get(word)
-        if i is None:
-            if unk_id is None:
-                raise UsageError(f"{filename}: word {word!r} is not in the training vocabulary, "
-                                 f"which has no {UNK}; add it to the training file or replace it by {UNK}")
-            i, unknown = unk_id, unknown + 1
-        ids.append(i)
-    return np.array(ids, dtype=np.int32), unknown
+    ids = np.fromiter((word_to_id.get(word, -1) for word in words), np.int32, len(words))
+    unknown = ids < 0
+    if unknown.any():
+        if UNK not in word_to_id:
+            word = words[int(np.argmax(unknown))]
+            raise UsageError(f"{filename}: word {word!r} is not in the training vocabulary, "
+                             f"which has no {UNK}; add it to the training file or replace it by {UNK}")
+        ids[unknown] = word_to_id[UNK]
+    return ids, int(unknown.sum())
 
 
 def ptb_raw_data(data_path):
-    """(train_ids, valid_ids, test_ids, vocab_size) from the three PTB files in data_path."""
+    """(train_ids, valid_ids, test_ids, vocab_size) from the corpus in data_path (see load_corpus)."""
     train_ids, valid_ids, test_ids, word_to_id, _ = load_corpus(data_path)
     return train_ids, valid_ids, test_ids, len(word_to_id)
+
+
+def file_names(naming):
+    """{"train": name, "valid": name, "test": name} of one naming in NAMINGS."""
+    return {split: NAMINGS[naming].format(split) for split in SPLITS}
+
+
+def corpus_files(data_path):
+    """(naming, {"train": path, "valid": path, "test": path}) of the one naming data_path holds.
+
+    naming is "ptb", "plain" or "wikitext" (see NAMINGS). A directory without a complete set,
+    or with files of more than one naming, is a UsageError saying which files it found.
+    """
+    if not os.path.isdir(data_path):
+        raise UsageError(f"data directory {data_path} does not exist; pass --data_path=DIR "
+                         f"(get PTB with: python reader.py download)")
+    found = {naming: [name for name in file_names(naming).values()
+                      if os.path.isfile(os.path.join(data_path, name))] for naming in NAMINGS}
+    present = {naming: names for naming, names in found.items() if names}
+    if len(present) > 1:
+        found_names = ", ".join(name for names in present.values() for name in names)
+        raise UsageError(f"{data_path} mixes {len(present)} namings (found {found_names}); "
+                         f"keep one set of train/valid/test files per directory")
+    naming = next(iter(present), None)
+    if naming is None or len(present[naming]) < len(SPLITS):
+        raise UsageError(incomplete_corpus_message(data_path, naming, present.get(naming, [])))
+    return naming, {split: os.path.join(data_path, name) for split, name in file_names(naming).items()}
+
+
+def incomplete_corpus_message(data_path, naming, found_names):
+    """What to give when data_path holds found_names (of naming, or nothing) and no complete set."""
+    if naming is None:
+        found = "found none of these files"
+    else:
+        missing = [name for name in file_names(naming).values() if name not in found_names]
+        found = f"found {', '.join(found_names)} only; missing {', '.join(missing)}"
+    patterns = [pattern.format("{train,valid,test}") for pattern in NAMINGS.values()]
+    return (f"{data_path} holds no complete corpus: give {', '.join(patterns[:-1])} or {patterns[-1]} "
+            f"({found}); get PTB with: python reader.py download")
 
 
 def load_corpus(data_path):
     """Like ptb_raw_data, but returns the vocabulary and the unknown-word counts as well:
     (train_ids, valid_ids, test_ids, word_to_id, {"valid": n, "test": n})."""
-    if not os.path.isdir(data_path):
-        raise UsageError(f"data directory {data_path} does not exist; pass --data_path=DIR "
-                         f"(get PTB with: python reader.py download)")
-    paths = {split: os.path.join(data_path, f"ptb.{split}.txt") for split in ("train", "valid", "test")}
+    _, paths = corpus_files(data_path)
     train_words = read_words(paths["train"])
     word_to_id = build_vocab(train_words)
     train_ids, _ = words_to_ids(train_words, word_to_id)
     valid_ids, valid_unknown = words_to_ids(read_words(paths["valid"]), word_to_id, paths["valid"])
     test_ids, test_unknown = words_to_ids(read_words(paths["test"]), word_to_id, paths["test"])
     return train_ids, valid_ids, test_ids, word_to_id, {"valid": valid_unknown, "test": test_unknown}
+
+
+def default_data_path():
+    """DEFAULT_PTB_DIR when the user has fetched PTB, else the small sample corpus shipped here."""
+    return DEFAULT_PTB_DIR if os.path.isfile(os.path.join(DEFAULT_PTB_DIR, "ptb.train.txt")) else SAMPLE_DIR
 
 
 def epoch_size(num_ids, batch_size, num_steps):
@@ -152,10 +200,14 @@ def download_ptb(dest_dir, url=PTB_URL):
     return dest_dir
 
 
-if __name__ == "__main__":
-    if len(sys.argv) not in (2, 3) or sys.argv[1] != "download":
-        sys.exit("usage: python reader.py download [DIR]   (DIR defaults to data/ptb)")
+def main(argv):
+    if len(argv) not in (2, 3) or argv[1] != "download":
+        sys.exit(f"usage: python reader.py download [DIR]   (DIR defaults to {DEFAULT_PTB_DIR})")
     try:
-        print("PTB files written to", download_ptb(sys.argv[2] if len(sys.argv) == 3 else "data/ptb"))
+        print("PTB files written to", download_ptb(argv[2] if len(argv) == 3 else DEFAULT_PTB_DIR))
     except UsageError as e:
         sys.exit(f"reader.py: error: {e}")
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -2,14 +2,115 @@
 
     python report.py results/*.json
 
-Each file is a results.json written by ptb_word_lm.py (--save_path). A run cut short
-(--max_steps_per_epoch, or fewer epochs than its config) is listed with its speed and the
-time a full run would take on the machine it ran on.
+Each results.json written by ptb_word_lm.py (--save_path) is a row named after its directory, any
+other file after itself. Only runs on PTB are compared with the paper; a run cut short is listed with
+the time a full run would take on its machine. Then, when there are any: runs with tied weights,
+the spread of runs that differ only in their seed, and ensembles. Other files are skipped.
 """
+import collections
+import dataclasses
 import json
+import os
+import statistics
 import sys
 
 import configs
+import reader
+
+USAGE = "usage: python report.py RESULTS.json [...]"
+PTB = {"vocab_size": 10000, "train_ids": 929589, "valid_ids": 73760, "test_ids": 82430}
+# Press & Wolf (2017), Table 6: the small model with tied input and output embeddings, (valid, test).
+TIED = {"small": (117.5, 112.4)}
+# Zaremba et al. Table 1, model averaging: members -> (valid, test); small is the "non-regularized LSTM".
+AVERAGING = {"small": {2: (100.4, 96.1), 5: (87.9, 84.1), 10: (83.5, 80.0)},
+             "medium": {2: (80.6, 77.0), 5: (76.7, 73.3), 10: (75.2, 72.0)},
+             "large": {2: (76.9, 73.6), 10: (72.8, 69.5), 38: (71.9, 68.7)}}
+
+
+def read(path):
+    """The training run or ensemble in the JSON file path; ValueError saying why when it is neither."""
+    try:
+        with open(path) as f:
+            run = json.load(f)
+    except OSError as e:
+        raise ValueError(f"cannot read it ({e.strerror})") from None
+    except ValueError as e:  # not JSON, or not text
+        raise ValueError("empty file" if os.path.getsize(path) == 0 else f"not JSON ({e})") from None
+    if not isinstance(run, dict):
+        raise ValueError(f"a JSON {type(run).__name__}, not a training run")
+    if "modes" in run or "mflop_per_word" in run:
+        raise ValueError("a benchmark, not a training run")
+    if run.get("kind") == "ensemble":
+        if not run.get("members") or not all("config" in member for member in run["members"]):
+            raise ValueError("an ensemble without members")
+        return run
+    if not isinstance(run.get("config"), dict) or not isinstance(run.get("epochs"), list):
+        raise ValueError("no config or epochs, not a training run")
+    if not run["epochs"]:
+        raise ValueError("no epoch finished yet")
+    missing = {"num_layers", "hidden_size", "num_steps", "batch_size", "max_max_epoch"} - set(run["config"])
+    missing |= {"train_wps", "valid_perplexity", "valid_seconds"} - set(run["epochs"][-1])
+    if missing:
+        raise ValueError(f"no {', '.join(sorted(missing))}, not a results.json of ptb_word_lm.py")
+    return run
+
+
+def name_of(path):
+    """runs/medium/results.json: "medium"; results/small_seed3.json: "small_seed3"."""
+    if os.path.basename(path) == "results.json":
+        return os.path.basename(os.path.dirname(os.path.abspath(path)))
+    return os.path.splitext(os.path.basename(path))[0]
+
+
+def is_ptb(run):
+    """PTB's vocabulary and id counts; in files from before "data", PTB's vocabulary and epoch size."""
+    if "data" in run:  # every count recorded must be PTB's; an ensemble records no train_ids
+        data = run["data"]
+        return {"vocab_size", "valid_ids", "test_ids"} <= set(data) and all(
+            data.get(field, value) == value for field, value in PTB.items())
+    config = run.get("config", {})
+    return (config.get("vocab_size") == PTB["vocab_size"] and run.get("epoch_size") ==
+            reader.epoch_size(PTB["train_ids"], config["batch_size"], config["num_steps"]))
+
+
+def size_of(config):
+    """The paper's model (small, medium or large) with this config's layers and units, or None."""
+    for name in ("small", "medium", "large"):
+        size = configs.get_config(name)
+        if (size.num_layers, size.hidden_size) == (config["num_layers"], config["hidden_size"]):
+            return name
+    return None
+
+
+def reference(config):
+    """The paper's size (small, medium or large) with this run's layers and units, if any."""
+    name = size_of(config)
+    return configs.get_config(name) if name else configs.Config(**{field: None for field in configs.OVERRIDABLE})
+
+
+def paper(run, source="paper"):
+    """(valid, test) of the paper or the tutorial for the run's size; Press & Wolf's for tied weights."""
+    if not is_ptb(run):
+        return None, None
+    if run["config"].get("tie_weights"):
+        return TIED.get(size_of(run["config"]), (None, None))
+    return getattr(reference(run["config"]), f"{source}_valid"), getattr(reference(run["config"]), f"{source}_test")
+
+
+def label(config):
+    """'small', or 'small, max_max_epoch=20, tied' for a config that is not the paper's."""
+    name = size_of(config)
+    fields = dataclasses.asdict(configs.get_config(name)) if name else {}
+    changed = [f"{field}={config[field]:g}" for field in configs.OVERRIDABLE
+               if fields and field in config and config[field] != fields[field]]
+    tied = ["tied"] if config.get("tie_weights") else []
+    return ", ".join([name or f"{config['num_layers']}×{config['hidden_size']}"] + changed + tied)
+
+
+def full_epochs(run):
+    """Epochs in a full run: the paper's on PTB, or the run's own when it was told to train longer."""
+    paper_epochs = reference(run["config"]).max_max_epoch if is_ptb(run) else None
+    return max(paper_epochs or 0, run["config"]["max_max_epoch"])
 
 
 def describe(run, full_epochs):
@@ -17,70 +118,173 @@ def describe(run, full_epochs):
     config, epochs = run["config"], run["epochs"]
     epoch_size = run.get("epoch_size")
     steps = [e.get("train_steps", epoch_size) for e in epochs]
-    complete = len(epochs) == full_epochs and all(s == epoch_size for s in steps)
+    complete = len(epochs) >= full_epochs and all(s == epoch_size for s in steps)
     wps = sum(e["train_wps"] for e in epochs) / len(epochs)
-    described = {"complete": complete, "wps": wps, "trained": f"{len(epochs)} of {full_epochs} epochs",
-                 "projected_hours": None}
+    described = {"complete": complete, "wps": wps, "projected_hours": None,
+                 "trained": f"{len(epochs)} of {max(full_epochs, len(epochs))} epochs"}
     if not complete and epoch_size:  # results.json from before epoch_size was recorded: no projection
         epoch_hours = (epoch_size * config["batch_size"] * config["num_steps"] / wps
                        + epochs[-1]["valid_seconds"]) / 3600
         described.update(trained=f"{sum(steps) / epoch_size:.2f} of {full_epochs} epochs",
-                         projected_hours=full_epochs * epoch_hours + (run["test_seconds"] or 0) / 3600)
+                         projected_hours=full_epochs * epoch_hours + (run.get("test_seconds") or 0) / 3600)
     return described
 
 
-def reference(config):
-    """The paper's size (small, medium or large) with this run's layers and units, if any."""
-    for name in ("small", "medium", "large"):
-        size = configs.get_config(name)
-        if (size.num_layers, size.hidden_size) == (config["num_layers"], config["hidden_size"]):
-            return size
-    return configs.Config(**{field: None for field in configs.OVERRIDABLE})
+def span(seconds):
+    return f"{seconds / 60:.0f} min" if seconds < 3600 else f"{seconds / 3600:.1f} h"
 
 
-def fmt(value):
-    return "—" if value is None else f"{value:.1f}"
+def full_run(run, described):
+    """The last column: a complete run's measured time, or a full run's time projected from its speed."""
+    segments = len(run.get("segments", []))
+    kinds = {e["machine"]["avx512"] for e in run["epochs"] if "avx512" in e.get("machine", {})}
+    mixed = "; epochs on AVX-512 and on AVX2-only CPUs" if len(kinds) > 1 else ""
+    if described["complete"]:
+        over = f" over {segments} segments" if segments > 1 else ""
+        if run.get("wall_seconds") is not None:
+            return f"{span(run['wall_seconds'])}{over} (measured{mixed})"
+        # Interrupted before wall_seconds was written: what its epochs and test pass took.
+        known = sum(e.get("train_seconds", 0) + e["valid_seconds"] for e in run["epochs"])
+        known += run.get("test_seconds") or 0
+        return f"{span(known)}{over} (epochs only{mixed})" if known else "—"
+    if described["projected_hours"] is None:
+        return "—"
+    notes = ("" if run.get("test_seconds") is not None else ", without the test pass") + mixed
+    notes += f"; {segments} segment{'s' if segments > 1 else ''} so far" if segments else ""
+    return f"~{span(described['projected_hours'] * 3600)} (projected{notes})"
+
+
+def fmt(*values):
+    """'114.8', '120.7 / 114.5', or '—' when there is no value."""
+    return "—" if all(v is None for v in values) else " / ".join("—" if v is None else f"{v:.1f}" for v in values)
 
 
 def diff(value, reference):
     return "—" if value is None or reference is None else f"{value - reference:+.1f}"
 
 
+def single_row(name, run, references):
+    """One run: what it trained, its perplexities, and each reference (valid, test) with its difference."""
+    described, test = describe(run, full_epochs(run)), run.get("test_perplexity")
+    cells = [name, described["trained"] + ("" if is_ptb(run) else ", not PTB"),
+             fmt(run["epochs"][-1]["valid_perplexity"]), fmt(test)] + [fmt(*ref) for ref in references]
+    cells += ["(partial)" if not described["complete"] and ref_test is not None else diff(test, ref_test)
+              for _, ref_test in references]
+    return cells + [f"{described['wps']:,.0f}", full_run(run, described)]
+
+
+def seeds(numbers):
+    """'0–9' for a range of three or more, else '0, 3'."""
+    numbers = sorted(numbers)
+    if len(numbers) > 2 and numbers == list(range(numbers[0], numbers[-1] + 1)):
+        return f"{numbers[0]}–{numbers[-1]}"
+    return ", ".join(map(str, numbers))
+
+
+def seed_groups(runs):
+    """Complete runs with the same config, rnn_mode and data, in groups of two or more."""
+    groups = collections.defaultdict(list)
+    for _, run in runs:
+        if describe(run, full_epochs(run))["complete"]:
+            config = {**run["config"], "tie_weights": run["config"].get("tie_weights", False)}
+            key = [config, run.get("rnn_mode"), run.get("data") or run.get("data_path")]
+            groups[json.dumps(key, sort_keys=True)].append(run)
+    return [group for group in groups.values() if len(group) > 1]
+
+
+def spread_row(runs):
+    """Mean ± sample standard deviation and range of the valid and test perplexities of a seed group."""
+    cells = [label(runs[0]["config"]) + ("" if is_ptb(runs[0]) else " (not PTB)"),
+             f"{len(runs)} (seeds {seeds(run['seed'] for run in runs)})"]
+    for values in ([run["epochs"][-1]["valid_perplexity"] for run in runs],
+                   [run["test_perplexity"] for run in runs if run.get("test_perplexity") is not None]):
+        sd = f" ± {statistics.stdev(values):.1f}" if len(values) > 1 else ""
+        cells += ([f"{statistics.mean(values):.1f}{sd}", f"{min(values):.1f}–{max(values):.1f}"] if values
+                  else ["—", "—"])
+    tied = " (Press & Wolf)" if runs[0]["config"].get("tie_weights") and is_ptb(runs[0]) else ""
+    return cells + [fmt(*paper(runs[0])) + tied]
+
+
+def ensemble_row(name, ensemble):
+    """An ensemble against the paper's average of as many models of its members' size."""
+    members, seeds_by_label = ensemble["members"], collections.defaultdict(list)
+    for member in members:
+        seeds_by_label[label(member["config"])].append(member["seed"])
+    described = ", ".join(f"{len(s)} {config} (seed{'s' * (len(s) > 1)} {seeds(s)})"
+                          for config, s in seeds_by_label.items())
+    sizes = {size_of(member["config"]) for member in members}
+    tied = any(member["config"].get("tie_weights") for member in members)
+    averaged = {} if len(sizes) > 1 or tied or not is_ptb(ensemble) else AVERAGING.get(sizes.pop(), {})
+    ref_valid, ref_test = averaged.get(len(members), (None, None))
+    tests = [member["test_perplexity"] for member in members if member.get("test_perplexity") is not None]
+    test = ensemble.get("test_perplexity")
+    return [name, described + ("" if is_ptb(ensemble) else ", not PTB"), fmt(ensemble.get("valid_perplexity")),
+            fmt(test), fmt(ref_valid, ref_test), diff(test, ref_test),
+            fmt(min(tests) if tests else None), fmt(statistics.mean(tests) if tests else None)]
+
+
+def machine(m):
+    """'AMD EPYC (AVX-512), 2 cores'; without the AVX-512 note for files from before it was recorded."""
+    kind = ""
+    if m.get("avx512") is not None:
+        kind = " (AVX-512)" if m["avx512"] else " (AVX2 only)" if "avx2" in m.get("flags", ["avx2"]) else " (no AVX2)"
+    return f"{m.get('cpu', 'unknown CPU')}{kind}, {m.get('cores', '?')} cores"
+
+
+def table(heading, columns, rows):
+    return ([heading, ""] if heading else []) + ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)] \
+        + ["| " + " | ".join(row) + " |" for row in rows]
+
+
 def report(runs):
-    lines = ["| run | trained | valid | test | paper valid / test | tutorial valid / test | test − paper | "
-             "test − tutorial | words/s | full run here |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for name, run in runs:
-        c = reference(run["config"])
-        d = describe(run, c.max_max_epoch or run["config"]["max_max_epoch"])
-        valid = run["epochs"][-1]["valid_perplexity"]
-        test = run["test_perplexity"]
-        if d["complete"]:
-            full = f"{run['wall_seconds'] / 60:.0f} min (measured)"
-        else:
-            without_test = "" if run["test_seconds"] is not None else ", without the test pass"
-            full = "—" if d["projected_hours"] is None else f"~{d['projected_hours']:.1f} h (projected{without_test})"
-        lines.append(f"| {name} | {d['trained']} | {fmt(valid)} | {fmt(test)} | "
-                     f"{fmt(c.paper_valid)} / {fmt(c.paper_test)} | "
-                     f"{fmt(c.tutorial_valid)} / {fmt(c.tutorial_test)} | "
-                     f"{diff(test, c.paper_test) if d['complete'] else '(partial)'} | "
-                     f"{diff(test, c.tutorial_test) if d['complete'] else '(partial)'} | "
-                     f"{d['wps']:,.0f} | {full} |")
-    machines = sorted({f"{run['machine']['cpu']}, {run['machine']['cores']} cores" for _, run in runs})
-    lines.append("")
-    lines.append("Machine: " + "; ".join(machines) + ".")
-    return "\n".join(lines)
+    singles = [(name, run) for name, run in runs if run.get("kind") != "ensemble"]
+    untied = [(name, run) for name, run in singles if not run["config"].get("tie_weights")]
+    tied = [(name, run) for name, run in singles if run["config"].get("tie_weights")]
+    ensembles = [(name, run) for name, run in runs if run.get("kind") == "ensemble"]
+    groups, tables = seed_groups(singles), []
+    if untied:
+        tables.append(table(None, ["run", "trained", "valid", "test", "paper valid / test", "tutorial valid / test",
+                                   "test − paper", "test − tutorial", "words/s", "full run here"],
+                            [single_row(name, run, [paper(run), paper(run, "tutorial")]) for name, run in untied]))
+    if tied:
+        tables.append(table("### Beyond the paper", ["run", "trained", "valid", "test", "reference valid / test",
+                                                     "test − reference", "words/s", "full run here"],
+                            [single_row(name, run, [paper(run)]) for name, run in tied])
+                      + ["", "Reference: Press & Wolf (2017), Table 6, small model with tied weights."])
+    if groups:
+        tables.append(table("### Seed spread", ["config", "runs", "valid mean ± sd", "valid min–max",
+                                                "test mean ± sd", "test min–max", "paper valid / test"],
+                            [spread_row(group) for group in groups]))
+    if ensembles:
+        tables.append(table("### Model averaging", ["ensemble", "members", "valid", "test", "paper valid / test",
+                                                    "test − paper", "best member's test", "mean member's test"],
+                            [ensemble_row(name, run) for name, run in ensembles]))
+    # One entry per kind of machine: each segment's of a resumed run, else the run's own.
+    machines = sorted({machine(m) for _, run in runs
+                       for m in [s["machine"] for s in run.get("segments", [])] or [run.get("machine") or {}]})
+    return "\n\n".join("\n".join(lines) for lines in tables) + "\n\nMachine: " + "; ".join(machines) + "."
+
+
+def main(argv):
+    paths = argv[1:]
+    if "-h" in paths or "--help" in paths:
+        print(f"{USAGE}\n\n{__doc__.strip()}")
+        return
+    options = [path for path in paths if path.startswith("-")]
+    if not paths or options:
+        print(USAGE + (f"\nreport.py: error: unknown option {options[0]}" if options else ""), file=sys.stderr)
+        sys.exit(2)
+    runs = []
+    for path in paths:
+        try:
+            runs.append((name_of(path), read(path)))
+        except ValueError as e:
+            print(f"skipped {path}: {e}", file=sys.stderr)
+    if not runs:
+        sys.exit(f"report.py: error: none of the {len(paths)} files is a training run; give results.json files "
+                 "written by ptb_word_lm.py --save_path")
+    print(report(runs))
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
-        sys.exit("usage: python report.py RESULTS.json [...]")
-    try:
-        runs = [(path.rsplit("/", 1)[-1].removesuffix(".json"), json.load(open(path))) for path in sys.argv[1:]]
-    except (OSError, ValueError) as e:
-        sys.exit(f"report.py: error: cannot read {e}; give results.json files written by ptb_word_lm.py")
-    for name, run in runs:
-        if not run.get("epochs"):
-            sys.exit(f"report.py: error: {name} holds no trained epochs; give results.json files "
-                     f"written by ptb_word_lm.py --save_path")
-    print(report(runs))
+    main(sys.argv)

@@ -12,9 +12,11 @@ import sys
 import numpy as np
 from absl import flags
 
+import cli
 import ptb_word_lm
 import reader
-from ptb_word_lm import tf
+import run_dir
+from quiet_tf import tf
 from reader import EOS, UsageError
 
 def read_lines(path):
@@ -44,14 +46,15 @@ def text_ids(lines, word_to_id, name):
 
 
 def word_costs(session, model):
-    """The cost in nats of every id of model.input_ after the first, in order, the state carried."""
+    """The cost in nats of every target of model.input_, in the model's time-major order, the state
+    carried from batch to batch (for a score_every_id input: every id after the first, in order)."""
     losses = tf.nn.sparse_softmax_cross_entropy_with_logits(
         labels=tf.reshape(tf.transpose(model.targets), [-1]), logits=model.logits)
     costs, feed = [], {}
     for x, y, weights in model.input_.batches():
         feed.update({model.input_data: x, model.targets: y})
         values, state = session.run([losses, model.final_state], feed)
-        costs.append(values[weights.reshape(-1) > 0])
+        costs.append(values if weights is None else values[weights.reshape(-1) > 0])
         feed = ptb_word_lm.state_feed(model, state)
     return np.concatenate(costs)
 
@@ -62,7 +65,7 @@ def score(save_path, which, lines, name="text"):
     Returns ([(perplexity, words scored) per line], total perplexity, words scored, words
     mapped to <unk>); a line's words scored are its words and its <eos>.
     """
-    config, word_to_id, prefix = ptb_word_lm.load_trained(save_path, which)
+    config, word_to_id, prefix = run_dir.load_trained(save_path, which)
     ids, unknown = text_ids(lines, word_to_id, name)
     input_ = ptb_word_lm.PTBInput(ids, 1, min(ptb_word_lm.TEST_CHUNK, len(ids) - 1), score_every_id=True)
     with ptb_word_lm.restored_model(config, prefix, input_) as (session, model):
@@ -96,4 +99,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    ptb_word_lm.run_program("score.py", define_flags, main)
+    cli.run_program("score.py", define_flags, main)

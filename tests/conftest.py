@@ -1,3 +1,4 @@
+import subprocess
 import sys
 from pathlib import Path
 
@@ -23,3 +24,8 @@ def shared_ptb():
     if not (path / "ptb.train.txt").is_file():
         pytest.skip(f"real PTB not available at {path}")
     return str(path)
+
+
+def run_cli(*args, cwd=ROOT, program="ptb_word_lm.py"):
+    return subprocess.run([sys.executable, str(ROOT / program), *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)

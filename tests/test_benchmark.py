@@ -1,9 +1,16 @@
 import dataclasses
+import itertools
+import time
 
 import pytest
+import tensorflow as tf
 
 import benchmark
 import configs
+from conftest import run_cli
+
+tf.compat.v1.disable_eager_execution()
+TINY = dataclasses.replace(configs.get_config("test"), vocab_size=50)
 
 
 def test_flops_per_word_is_the_issues_count_for_small():
@@ -11,22 +18,58 @@ def test_flops_per_word_is_the_issues_count_for_small():
     assert benchmark.flops_per_trained_word(configs.get_config("small")) == 15_840_000
 
 
+def test_a_matmul_loop_runs_its_repeats_and_counts_2mkn_flops_each(monkeypatch):
+    with tf.Graph().as_default():
+        loop = benchmark.matmul_loop((8, 16, 32))
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            assert loop.repeats == 1000
+            assert session.run(loop.total) == 1000 * 16  # each product of ones has [0, 0] = k
+            assert 0.01 < benchmark.tf_matmul_peak(session, [loop]) < 1e5  # GFLOP/s
+            monkeypatch.setattr(time, "perf_counter", itertools.count().__next__)  # each run takes 1 s
+            assert benchmark.tf_matmul_peak(session, [loop]) == pytest.approx(2 * 8 * 16 * 32 * 1000 / 1e9)
+
+
 def test_a_short_timing_of_the_test_config():
-    config = dataclasses.replace(configs.get_config("test"), vocab_size=50)
-    speeds = benchmark.time_rnn_mode(config, "block", warmup=2, steps=3, rounds=3, test_ids=200)
+    speeds = benchmark.time_rnn_mode(TINY, "block", warmup=2, steps=3, rounds=3, test_ids=200, square_size=64)
     assert speeds["train_wps"] > 0 and speeds["valid_wps"] > 0 and speeds["test_ids_timed"] == 200
     assert speeds["train_wps"] == sorted(r["train_wps"] for r in speeds["train_rounds"])[1]  # the median
+    for key in "tf_shape_peak_gflops", "tf_square_peak_gflops", "tf_recurrent_gflops", "numpy_peak_gflops":
+        assert speeds[key] > 0
     # timed on 200 ids, projected to PTB's 82,430
     assert speeds["test_pass_seconds"] == pytest.approx(82430 / speeds["test_wps"], rel=0.5)
 
 
-def test_each_round_is_divided_by_the_peak_measured_before_it(monkeypatch):
-    peaks = iter([100.0, 200.0, 300.0])
-    monkeypatch.setattr(benchmark, "matmul_peak", lambda config: next(peaks))
-    config = dataclasses.replace(configs.get_config("test"), vocab_size=50)
-    speeds = benchmark.time_rnn_mode(config, "block", warmup=1, steps=2, rounds=3, test_ids=100)
-    flops = benchmark.flops_per_trained_word(config)
-    assert [r["matmul_peak_gflops"] for r in speeds["train_rounds"]] == [100.0, 200.0, 300.0]
-    for r in speeds["train_rounds"]:
-        assert r["share_of_peak"] == pytest.approx(r["train_wps"] * flops / 1e9 / r["matmul_peak_gflops"])
-    assert speeds["matmul_peak_gflops"] == 200.0
+def test_each_round_is_divided_by_the_peaks_measured_before_it(monkeypatch):
+    peaks = iter([{"tf_shape_peak_gflops": 10.0 * i, "tf_square_peak_gflops": 20.0 * i,
+                   "tf_recurrent_gflops": 1.0, "numpy_peak_gflops": 5.0 * i} for i in (1, 2, 3)])
+    monkeypatch.setattr(benchmark, "measure_peaks", lambda session, loops, config: next(peaks))
+    speeds = benchmark.time_rnn_mode(TINY, "block", warmup=1, steps=2, rounds=3, test_ids=100, square_size=8)
+    gflops = benchmark.flops_per_trained_word(TINY) / 1e9
+    rounds = speeds["train_rounds"]
+    assert [r["tf_square_peak_gflops"] for r in rounds] == [20.0, 40.0, 60.0]
+    for r in rounds:
+        assert r["share_of_shape_peak"] == pytest.approx(r["train_wps"] * gflops / r["tf_shape_peak_gflops"])
+        assert r["share_of_square_peak"] == pytest.approx(r["train_wps"] * gflops / r["tf_square_peak_gflops"])
+        assert r["share_of_numpy_peak"] == pytest.approx(r["train_wps"] * gflops / r["numpy_peak_gflops"])
+        assert r["share_of_peak"] == r["share_of_square_peak"]
+    assert speeds["tf_shape_peak_gflops"] == 20.0 and speeds["matmul_peak_gflops"] == 40.0
+    assert speeds["share_of_peak"] == sorted(r["share_of_square_peak"] for r in rounds)[1]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--model=foo"], "unknown model 'foo'"),
+    (["--rnn_modes=block,foo"], "--rnn_modes=block,foo: give one or more of"),
+    (["--json=/proc/x.json"], "--json=/proc/x.json cannot be written"),
+    (["--json=results"], "--json=results is a directory"),
+    (["stray"], "unexpected argument 'stray'"),
+    (["--steps=0"], "flag --steps=0: 0 is not a positive integer"),
+    (["--no_such_flag=1"], "no_such_flag"),
+])
+def test_bad_input_is_one_line_before_any_timing(args, message):
+    result = run_cli("--model=test", "--rounds=1", "--steps=1", "--warmup=1", "--test_ids=100", "--square_size=8",
+                     *args, program="benchmark.py")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("benchmark.py: error: "), result.stderr
+    assert message in result.stderr
+    assert result.stdout == ""  # nothing was timed

@@ -135,7 +135,9 @@ def test_cli_end_to_end(tmp_path):
 
 @pytest.mark.parametrize("flag, message", [
     ("--data_dir=/nonexistent/mnist", "data directory /nonexistent/mnist does not exist; "),
-    ("--batch_size=0", "--batch_size=0 must be positive; "),
+    ("--batch_size=0", "--batch_size=0 must be positive and finite; "),
+    ("--learning_rate=nan", "--learning_rate=nan must be positive and finite; "),
+    ("--learning_rate=inf", "--learning_rate=inf must be positive and finite; "),
 ])
 def test_cli_usage_error_is_one_line(flag, message):
     result = run_cli(flag)

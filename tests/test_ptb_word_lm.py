@@ -13,7 +13,7 @@ import tensorflow as tf
 
 import configs
 import ptb_word_lm
-from conftest import ROOT, write_corpus
+from conftest import ROOT, run_cli, write_corpus
 
 tf.compat.v1.disable_eager_execution()
 TINY = dataclasses.replace(configs.get_config("test"), num_layers=2, hidden_size=8, num_steps=5,
@@ -43,33 +43,6 @@ def test_small_model_has_the_papers_parameter_count():
         build(configs.get_config("small"), data=np.zeros(1000, np.int32))
         count = sum(np.prod(v.shape) for v in tf.compat.v1.trainable_variables())
         assert count == 4_651_600
-
-
-def test_basic_and_block_give_the_same_outputs_and_gradients():
-    config = dataclasses.replace(TINY, init_scale=0.5)
-    input_ = ptb_word_lm.PTBInput(random_ids(200), config.batch_size, config.num_steps)
-    rng = np.random.RandomState(3)
-    x, y = rng.randint(0, 11, (2, 3, 5))
-    with tf.Graph().as_default():
-        models, grads = {}, {}
-        for mode in ("basic", "block"):
-            with tf.compat.v1.variable_scope("Model", reuse=mode == "block",
-                                             initializer=tf.compat.v1.random_uniform_initializer(-0.5, 0.5, seed=1)):
-                models[mode] = ptb_word_lm.PTBModel(False, config, input_, mode)
-            grads[mode] = tf.gradients(models[mode].cost, tf.compat.v1.trainable_variables())
-        with tf.compat.v1.Session() as session:
-            session.run(tf.compat.v1.global_variables_initializer())
-            carried_state = rng.randn(config.num_layers, 2, 3, 8)  # a non-zero state from a previous batch
-            values = {}
-            for mode, model in models.items():
-                feed = {model.input_data: x, model.targets: y}
-                for (c, h), (c_value, h_value) in zip(model.initial_state, carried_state):
-                    feed[c], feed[h] = c_value, h_value
-                values[mode] = session.run([model.cost, model.final_state, grads[mode]], feed)
-    basic, block = (tf.nest.flatten(values[m]) for m in ("basic", "block"))
-    assert len(basic) == len(block) > 10
-    for a, b in zip(basic, block):
-        np.testing.assert_allclose(a, b, atol=1e-5)
 
 
 def test_cost_falls_when_training_on_tiny_data():
@@ -162,11 +135,6 @@ def test_skip_test_leaves_out_the_test_pass(tmp_path):
     assert results["epochs"][0]["valid_perplexity"] > 1
 
 
-def run_cli(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, str(ROOT / "ptb_word_lm.py"), *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
-
-
 def test_cli_end_to_end_on_the_sample(tmp_path):
     result = run_cli("--model=test", f"--save_path={tmp_path / 'run'}", "--data_path=data/sample")
     assert result.returncode == 0, result.stderr
@@ -224,99 +192,3 @@ def test_bad_corpus_files(tmp_path):
     (tmp_path / "ptb.valid.txt").write_bytes(b"\xff\xfe\x00")
     result = run_cli("--model=test", f"--data_path={data}")
     assert result.returncode != 0 and "UTF-8" in result.stderr and "Traceback" not in result.stderr
-
-
-# Long runs: checkpoints every epoch, resume, eval_only (issue 3). A short config on the sample.
-SHORT_RUN = ["--model=test", "--data_path=data/sample", "--hidden_size=32", "--num_steps=5", "--batch_size=4",
-             "--max_max_epoch=3", "--keep_prob=0.5", "--seed=3"]
-
-
-def final_test_perplexity(output):
-    return float(output.strip().splitlines()[-1].split()[-1])
-
-
-def start_and_stop_after_first_epoch(save_path, sig):
-    # A shell's background job inherits SIGINT ignored, and Python then never raises KeyboardInterrupt:
-    # restore the default so the test behaves the same however pytest was started.
-    process = subprocess.Popen([sys.executable, str(ROOT / "ptb_word_lm.py"), *SHORT_RUN, f"--save_path={save_path}"],
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    while not (save_path / "checkpoint").exists():
-        assert process.poll() is None, "finished before it could be stopped"
-        time.sleep(0.01)
-    process.send_signal(sig)
-    out, err = process.communicate(timeout=120)
-    return process.returncode, out, err
-
-
-@pytest.fixture(scope="module")
-def uninterrupted(tmp_path_factory):
-    save_path = tmp_path_factory.mktemp("full")
-    result = run_cli(*SHORT_RUN, f"--save_path={save_path}")
-    assert result.returncode == 0, result.stderr
-    return save_path, result.stdout
-
-
-def test_killed_run_resumes_to_the_same_result(tmp_path, uninterrupted):
-    _, full_output = uninterrupted
-    returncode, _, _ = start_and_stop_after_first_epoch(tmp_path, signal.SIGKILL)
-    assert returncode == -signal.SIGKILL
-    resumed = run_cli(*SHORT_RUN, f"--save_path={tmp_path}")
-    assert resumed.returncode == 0, resumed.stderr
-    assert "Resuming from" in resumed.stdout and "Epoch: 1 Train" not in resumed.stdout
-    assert final_test_perplexity(resumed.stdout) == pytest.approx(final_test_perplexity(full_output), rel=1e-4)
-    results = json.loads((tmp_path / "results.json").read_text())
-    assert [e["epoch"] for e in results["epochs"]] == [1, 2, 3]
-
-
-def test_eval_only_prints_the_trained_final_test_perplexity(uninterrupted):
-    save_path, full_output = uninterrupted
-    result = run_cli("--data_path=data/sample", f"--save_path={save_path}", "--eval_only", "--checkpoint=latest")
-    assert result.returncode == 0, result.stderr
-    assert "Valid Perplexity:" in result.stdout and "Train" not in result.stdout
-    assert final_test_perplexity(result.stdout) == pytest.approx(final_test_perplexity(full_output), rel=1e-5)
-    best = run_cli("--data_path=data/sample", f"--save_path={save_path}", "--eval_only")
-    valid = float(best.stdout.split("Valid Perplexity: ")[1].split()[0])
-    history = json.loads((save_path / "results.json").read_text())["epochs"]
-    assert valid == pytest.approx(min(e["valid_perplexity"] for e in history), rel=1e-4)
-
-
-def snapshot(directory):
-    return {p.name: p.read_bytes() for p in directory.iterdir()}
-
-
-def test_other_configuration_in_save_path_is_refused_untouched(uninterrupted):
-    save_path, _ = uninterrupted
-    before = snapshot(save_path)
-    result = run_cli(*SHORT_RUN[:-1], "--hidden_size=16", f"--save_path={save_path}")
-    assert result.returncode != 0 and "hidden_size: 32 there, 16 now" in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
-    assert snapshot(save_path) == before
-
-
-def test_corrupt_checkpoint_is_refused_untouched(tmp_path, uninterrupted):
-    save_path = tmp_path / "run"
-    shutil.copytree(uninterrupted[0], save_path)
-    data_file = next(save_path.glob("model.ckpt-3.data-*"))
-    data_file.write_bytes(data_file.read_bytes()[:100])
-    before = snapshot(save_path)
-    result = run_cli(*SHORT_RUN, "--max_max_epoch=4", f"--save_path={save_path}")
-    assert result.returncode != 0 and "corrupt or incomplete" in result.stderr and "Traceback" not in result.stderr
-    assert snapshot(save_path) == before
-
-
-def test_eval_only_without_checkpoint(tmp_path):
-    result = run_cli("--data_path=data/sample", f"--save_path={tmp_path}", "--eval_only")
-    assert result.returncode != 0 and "no best checkpoint" in result.stderr
-
-
-def test_ctrl_c_keeps_the_checkpoint_and_says_how_to_resume(tmp_path):
-    returncode, _, err = start_and_stop_after_first_epoch(tmp_path, signal.SIGINT)
-    assert returncode == 130 and "run the same command again to resume" in err and "Traceback" not in err
-    assert tf.train.latest_checkpoint(str(tmp_path))
-
-
-def test_divergence_stops_with_the_epoch_and_step(tmp_path):
-    result = run_cli(*SHORT_RUN, "--learning_rate=1e30", f"--save_path={tmp_path}")
-    assert result.returncode != 0 and "diverged in epoch 1" in result.stderr and "step" in result.stderr
-    assert "Traceback" not in result.stderr

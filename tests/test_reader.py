@@ -1,8 +1,18 @@
+import os
+
 import numpy as np
 import pytest
 
 import reader
-from conftest import write_corpus
+from conftest import ROOT, write_corpus
+
+
+def write_named_corpus(directory, pattern, train, valid, test):
+    """Write the three files named pattern.format(split) into directory; return its path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for split, text in (("train", train), ("valid", valid), ("test", test)):
+        (directory / pattern.format(split)).write_text(text)
+    return str(directory)
 
 
 def test_vocabulary_is_ordered_by_frequency_then_alphabetically():
@@ -14,6 +24,18 @@ def test_newlines_become_eos(tmp_path):
     path = tmp_path / "f.txt"
     path.write_text(" the cat \n sat down \n")
     assert reader.read_words(str(path)) == ["the", "cat", "<eos>", "sat", "down", "<eos>"]
+
+
+def test_blank_line_is_an_eos(tmp_path):
+    path = tmp_path / "f.txt"
+    path.write_text("a\n\nb\n")
+    assert reader.read_words(str(path)) == ["a", "<eos>", "<eos>", "b", "<eos>"]
+
+
+def test_missing_file_message_assumes_no_naming(tmp_path):
+    with pytest.raises(reader.UsageError, match="does not exist") as error:
+        reader.read_words(str(tmp_path / "corpus.txt"))
+    assert "ptb" not in str(error.value)
 
 
 def test_raw_data_uses_training_vocabulary(tmp_path):
@@ -50,8 +72,44 @@ def test_bad_files_are_usage_errors(tmp_path, content, message):
 def test_missing_directory_and_file(tmp_path):
     with pytest.raises(reader.UsageError, match="does not exist"):
         reader.ptb_raw_data(str(tmp_path / "nowhere"))
-    with pytest.raises(reader.UsageError, match="ptb.train.txt"):
+    with pytest.raises(reader.UsageError, match="holds no complete corpus"):
         reader.ptb_raw_data(str(tmp_path))
+
+
+@pytest.mark.parametrize("naming, pattern", [
+    ("ptb", "ptb.{}.txt"), ("plain", "{}.txt"), ("wikitext", "wiki.{}.tokens"),
+])
+def test_each_naming_loads_the_same_ids(tmp_path, naming, pattern):
+    texts = " a <unk> b a \n\n", " b zebra \n", " a \n"
+    expected = reader.load_corpus(write_corpus(tmp_path / "reference", *texts))
+    data = write_named_corpus(tmp_path / naming, pattern, *texts)
+    assert reader.corpus_files(data) == (naming, {split: os.path.join(data, pattern.format(split))
+                                                  for split in ("train", "valid", "test")})
+    loaded = reader.load_corpus(data)
+    for ids, expected_ids in zip(loaded[:3], expected[:3]):
+        np.testing.assert_array_equal(ids, expected_ids)
+        assert ids.dtype == np.int32
+    assert loaded[3:] == expected[3:] and loaded[4] == {"valid": 1, "test": 0}
+
+
+def test_no_complete_naming_names_all_three_and_what_is_missing(tmp_path):
+    (tmp_path / "wiki.train.tokens").write_text("a\n")
+    (tmp_path / "wiki.test.tokens").write_text("a\n")
+    with pytest.raises(reader.UsageError) as error:
+        reader.load_corpus(str(tmp_path))
+    message = str(error.value)
+    for part in ("ptb.{train,valid,test}.txt", " {train,valid,test}.txt", "wiki.{train,valid,test}.tokens",
+                 "found wiki.train.tokens, wiki.test.tokens only; missing wiki.valid.tokens",
+                 "python reader.py download"):
+        assert part in message
+
+
+def test_mixed_namings_are_refused_listing_the_files_found(tmp_path):
+    data = write_named_corpus(tmp_path, "{}.txt", " a \n", " a \n", " a \n")
+    (tmp_path / "ptb.train.txt").write_text("a\n")
+    with pytest.raises(reader.UsageError, match="mixes 2 namings") as error:
+        reader.corpus_files(data)
+    assert "(found ptb.train.txt, train.txt, valid.txt, test.txt)" in str(error.value)
 
 
 def test_producer_batches_match_the_original():
@@ -92,6 +150,21 @@ def test_chunks_score_every_id_once():
 def test_download_without_network_says_where_to_put_files(tmp_path):
     with pytest.raises(reader.UsageError, match="copy ptb.train.txt"):
         reader.download_ptb(str(tmp_path), url="http://127.0.0.1:9/simple-examples.tgz")
+
+
+def test_download_default_is_next_to_reader_not_the_current_directory(tmp_path, monkeypatch):
+    destinations = []
+    monkeypatch.setattr(reader, "download_ptb", destinations.append)
+    monkeypatch.chdir(tmp_path)
+    reader.main(["reader.py", "download"])
+    assert destinations == [str(ROOT / "data" / "ptb")] == [reader.DEFAULT_PTB_DIR]
+
+
+def test_default_data_path_is_ptb_when_fetched_else_the_sample(tmp_path, monkeypatch):
+    monkeypatch.setattr(reader, "DEFAULT_PTB_DIR", str(tmp_path))
+    assert reader.default_data_path() == reader.SAMPLE_DIR == str(ROOT / "data" / "sample")
+    write_corpus(tmp_path, " a \n", " a \n", " a \n")
+    assert reader.default_data_path() == str(tmp_path)
 
 
 def test_real_ptb_sizes(shared_ptb):

@@ -1,17 +1,25 @@
 import dataclasses
+import json
 
 import pytest
 
 import configs
 import report
 
+PTB = {"naming": "ptb", "vocab_size": 10000, "train_ids": 929589, "valid_ids": 73760, "test_ids": 82430}
+
 
 def run(model, epochs, steps_per_epoch, epoch_size, test=None):
     config = dataclasses.asdict(configs.get_config(model))
     history = [{"epoch": e, "train_wps": 1000.0, "train_steps": steps_per_epoch, "valid_perplexity": 200.0 - e,
-                "valid_seconds": 36.0} for e in range(1, epochs + 1)]
+                "train_seconds": 70.0, "valid_seconds": 36.0} for e in range(1, epochs + 1)]
     return {"config": config, "epochs": history, "epoch_size": epoch_size, "test_perplexity": test,
-            "test_seconds": 360.0, "wall_seconds": 600.0, "machine": {"cpu": "X", "cores": 2}}
+            "test_seconds": 360.0, "wall_seconds": 600.0, "machine": {"cpu": "X", "cores": 2}, "data": dict(PTB),
+            "seed": 0, "rnn_mode": "block", "data_path": "/data/ptb"}
+
+
+def row_of(table, name):
+    return next(line for line in table.splitlines() if line.startswith(f"| {name} |"))
 
 
 def test_complete_run_is_compared_with_paper_and_tutorial():
@@ -43,3 +51,183 @@ def test_one_machine_line_per_cpu_even_when_the_kernel_differs():
     first, second = run("small", 13, 100, 100, test=115.0), run("medium", 1, 10, 100)
     first["machine"]["system"], second["machine"]["system"] = "Linux-6.18-v669", "Linux-6.18-v782"
     assert report.report([("small", first), ("medium", second)]).endswith("\nMachine: X, 2 cores.")
+
+
+def test_rows_are_named_after_the_run_directory_or_the_file():
+    assert report.name_of("runs/medium/results.json") == "medium"
+    assert report.name_of("results/small_seed3.json") == "small_seed3"
+
+
+def test_only_ptb_runs_are_compared_with_the_paper():
+    sample = run("small", 13, 100, 100, test=40.0)
+    sample["data"] = {"naming": "ptb", "vocab_size": 33, "train_ids": 3000, "valid_ids": 300, "test_ids": 300}
+    row = row_of(report.report([("sample", sample)]), "sample")
+    assert "not PTB" in row and "120.7" not in row and "121.4" not in row
+    assert row.startswith("| sample | 13 of 13 epochs, not PTB | 187.0 | 40.0 | — | — | — | — |")
+    # Files from before "data": PTB's vocabulary and PTB's epoch size, ((929589 // 20) - 1) // 20 = 2323.
+    old = run("small", 13, 2323, 2323, test=115.0)
+    del old["data"]
+    assert "| 120.7 / 114.5 |" in row_of(report.report([("old", old)]), "old")
+    old["epoch_size"] = old["epochs"][0]["train_steps"] = 100
+    assert "not PTB" in row_of(report.report([("old", old)]), "old")
+
+
+def test_a_run_longer_than_the_paper_is_complete():
+    longer = run("small", 20, 100, 100, test=110.0)
+    longer["config"]["max_max_epoch"] = 20
+    row = row_of(report.report([("small", longer)]), "small")
+    assert "| 20 of 20 epochs |" in row and "| -4.5 |" in row and "10 min (measured)" in row
+    assert "partial" not in row and "~" not in row
+    stopped = run("small", 15, 100, 100)  # told to train 20 epochs, stopped after 15
+    stopped["config"]["max_max_epoch"] = 20
+    assert "| 15.00 of 20 epochs |" in row_of(report.report([("small", stopped)]), "small")
+
+
+def test_a_run_without_wall_time_shows_what_is_known():
+    interrupted = run("small", 13, 100, 100, test=115.0)
+    del interrupted["wall_seconds"]
+    # 13 epochs of 70 + 36 s, and the 360 s test pass
+    assert "29 min (epochs only)" in row_of(report.report([("small", interrupted)]), "small")
+    for epoch in interrupted["epochs"]:
+        del epoch["train_seconds"]
+        epoch["valid_seconds"] = 0
+    interrupted["test_seconds"] = None
+    assert row_of(report.report([("small", interrupted)]), "small").endswith("| 1,000 | — |")
+
+
+def segmented(model, epochs, steps, cpus):
+    """A run resumed in len(cpus) segments, the epochs shared out among them; cpus: avx512 per segment."""
+    resumed = run(model, epochs, steps, 100, test=80.0)
+    resumed["segments"] = [{"segment": i + 1, "first_epoch": 1 + i * epochs // len(cpus), "seconds": 8280.0,
+                            "machine": {"cpu": "AMD EPYC", "cores": 2, "avx512": avx512,
+                                        "flags": ["avx2", "fma"] + ["avx512f"] * avx512}}
+                           for i, avx512 in enumerate(cpus)]
+    for epoch in resumed["epochs"]:
+        segment = [s for s in resumed["segments"] if s["first_epoch"] <= epoch["epoch"]][-1]
+        epoch.update(segment=segment["segment"], machine={"cpu": "AMD EPYC", "avx512": segment["machine"]["avx512"]})
+    resumed["wall_seconds"] = 8280.0 * len(cpus)
+    resumed["machine"] = resumed["segments"][-1]["machine"]
+    return resumed
+
+
+def test_a_run_over_segments_says_how_many_and_on_which_machines():
+    table = report.report([("medium", segmented("medium", 39, 100, [True, True, True]))])
+    assert row_of(table, "medium").endswith("| 6.9 h over 3 segments (measured) |")
+    assert table.endswith("\nMachine: AMD EPYC (AVX-512), 2 cores.")
+    mixed = report.report([("medium", segmented("medium", 39, 100, [True, False, True]))])
+    assert "AVX-512 and on AVX2-only" in row_of(mixed, "medium")
+    assert mixed.endswith("\nMachine: AMD EPYC (AVX-512), 2 cores; AMD EPYC (AVX2 only), 2 cores.")
+
+
+def test_a_partial_run_over_segments_keeps_its_projection():
+    row = row_of(report.report([("medium", segmented("medium", 2, 10, [True, True]))]), "medium")
+    assert "0.20 of 39 epochs" in row and "(partial)" in row
+    assert "(projected; 2 segments so far)" in row
+
+
+def test_tied_weights_are_compared_with_press_and_wolf_beyond_the_paper():
+    tied = run("small", 13, 100, 100, test=113.0)
+    tied["config"]["tie_weights"] = True
+    table = report.report([("plain", run("small", 13, 100, 100, test=115.0)), ("tied", tied)])
+    main, beyond = table.split("### Beyond the paper")
+    assert "| tied |" not in main and "| plain |" in main
+    assert "| tied | 13 of 13 epochs | 187.0 | 113.0 | 117.5 / 112.4 | +0.6 | 1,000 | 10 min (measured) |" in beyond
+    assert "Press & Wolf (2017), Table 6" in beyond
+
+
+def test_runs_differing_only_in_seed_show_their_spread():
+    runs = []
+    for seed, test in enumerate([114.0, 115.0, 117.0]):
+        runs.append((f"small_seed{seed}", run("small", 13, 100, 100, test=test)))
+        runs[-1][1]["seed"] = seed
+        runs[-1][1]["epochs"][-1]["valid_perplexity"] = test + 5
+    other = run("small", 13, 100, 100, test=100.0)
+    other["config"]["keep_prob"] = 0.9  # another config: not in the group
+    partial = run("small", 1, 100, 100, test=200.0)  # not complete: not in the group
+    table = report.report(runs + [("other", other), ("partial", partial)])
+    main, spread = table.split("### Seed spread")
+    assert all(f"| small_seed{seed} |" in main for seed in range(3)) and "| other |" in main
+    # mean 115.33, sample sd sqrt(((-1.33)^2 + (-0.33)^2 + 1.67^2) / 2) = 1.53
+    assert ("| small | 3 (seeds 0–2) | 120.3 ± 1.5 | 119.0–122.0 | 115.3 ± 1.5 | 114.0–117.0 | 120.7 / 114.5 |"
+            in spread)
+    assert "keep_prob" not in spread and spread.count("\n| small") == 1
+
+
+def ensemble(sizes_and_seeds, test=80.0):
+    members = [{"results": f"runs/{size}_{seed}/results.json", "config": dataclasses.asdict(configs.get_config(size)),
+                "seed": seed, "valid_perplexity": 130.0 + seed, "test_perplexity": 120.0 + seed}
+               for size, seed in sizes_and_seeds]
+    return {"kind": "ensemble", "members": members, "valid_perplexity": test + 4, "test_perplexity": test,
+            "data": dict(PTB), "machine": {"cpu": "X", "cores": 2}, "seconds": 100.0}
+
+
+def test_ensembles_are_compared_with_the_papers_model_averaging():
+    five = ensemble([("small", seed) for seed in range(5)], test=85.0)
+    mixed = ensemble([("small", 0), ("medium", 1)])
+    three = ensemble([("small", seed) for seed in range(3)])
+    table = report.report([("small_x5", five), ("mixed", mixed), ("small_x3", three)])
+    assert table.startswith("### Model averaging")
+    assert "| small_x5 | 5 small (seeds 0–4) | 89.0 | 85.0 | 87.9 / 84.1 | +0.9 | 120.0 | 122.0 |" in table
+    assert "| mixed | 1 small (seed 0), 1 medium (seed 1) | 84.0 | 80.0 | — | — |" in table
+    assert "| small_x3 | 3 small (seeds 0–2) | 84.0 | 80.0 | — | — |" in table
+
+
+def test_an_ensemble_is_on_ptb_by_its_recorded_counts():
+    ensemble_py = ensemble([("medium", 0), ("medium", 1)], test=78.0)
+    del ensemble_py["data"]["train_ids"]  # ensemble.py does not record them
+    assert "| 2 medium (seeds 0, 1) | 82.0 | 78.0 | 80.6 / 77.0 | +1.0 |" in report.report([("e", ensemble_py)])
+    ensemble_py["data"]["test_ids"] = 300
+    assert "| 2 medium (seeds 0, 1), not PTB | 82.0 | 78.0 | — | — |" in report.report([("e", ensemble_py)])
+
+
+def test_tables_come_in_order_with_headings():
+    tied = run("small", 13, 100, 100, test=113.0)
+    tied["config"]["tie_weights"] = True
+    seeds = [run("small", 13, 100, 100, test=115.0) for _ in range(2)]
+    seeds[1]["seed"] = 1
+    table = report.report([("a", seeds[0]), ("b", seeds[1]), ("tied", tied),
+                           ("ens", ensemble([("small", 0), ("small", 1)]))])
+    order = [table.index(text) for text in ("| a |", "### Beyond the paper", "### Seed spread",
+                                            "### Model averaging", "\nMachine:")]
+    assert order == sorted(order) and table.startswith("| run |")
+
+
+def write(path, value):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(value if isinstance(value, str) else json.dumps(value))
+    return str(path)
+
+
+def test_files_that_are_not_training_runs_are_skipped(tmp_path, capsys):
+    paths = [write(tmp_path / "runs/medium/results.json", run("medium", 1, 10, 100)),
+             write(tmp_path / "benchmark_large.json", {"config": {}, "modes": {}, "mflop_per_word": 306.0}),
+             write(tmp_path / "list.json", [1, 2]),
+             write(tmp_path / "other.json", {"epochs": []}),
+             write(tmp_path / "empty.json", ""),
+             write(tmp_path / "broken.json", "{not json"),
+             write(tmp_path / "no_wps.json", {**run("small", 1, 10, 100), "epochs": [{"valid_perplexity": 1.0}]})]
+    report.main(["report.py"] + paths)
+    out, err = capsys.readouterr()
+    assert "| medium | 0.10 of 39 epochs |" in out and out.count("\n| ") == 2
+    lines = err.splitlines()
+    assert len(lines) == 6 and all(line.startswith(f"skipped {path}: ") for line, path in zip(lines, paths[1:]))
+    assert lines[0].endswith("a benchmark, not a training run") and "list" in lines[1]
+    assert "not a training run" in lines[2] and "empty" in lines[3] and "not JSON" in lines[4]
+    assert "train_wps" in lines[5]
+
+
+def test_nothing_left_is_a_one_line_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exited:
+        report.main(["report.py", write(tmp_path / "list.json", [])])
+    assert str(exited.value.code).startswith("report.py: error: ") and "\n" not in str(exited.value.code)
+
+
+def test_help_and_no_arguments(capsys):
+    report.main(["report.py", "--help"])
+    assert capsys.readouterr().out.startswith("usage: python report.py")
+    with pytest.raises(SystemExit) as exited:
+        report.main(["report.py"])
+    assert exited.value.code == 2 and capsys.readouterr().err.startswith("usage:")
+    with pytest.raises(SystemExit) as exited:
+        report.main(["report.py", "--model=small"])
+    assert exited.value.code == 2 and "unknown option --model=small" in capsys.readouterr().err

@@ -15,8 +15,9 @@ import configs
 import export
 import generate
 import ptb_word_lm
+import run_dir
 import score
-from conftest import ROOT
+from conftest import ROOT, run_cli as run_program
 
 tf.compat.v1.disable_eager_execution()
 SAMPLE = ROOT / "data" / "sample"
@@ -35,8 +36,7 @@ def trained(tmp_path_factory):
 
 
 def run_cli(program, *args):
-    return subprocess.run([sys.executable, str(ROOT / program), *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    return run_program(*args, program=program)
 
 
 def sample_lines(n):
@@ -59,7 +59,7 @@ def test_score_is_one_stream_and_lines_add_up_to_the_total(trained):
     assert np.exp(sum(n * np.log(p) for p, n in per_line) / words) == pytest.approx(total, rel=1e-5)
     assert words > ptb_word_lm.TEST_CHUNK  # scored in more than one chunk
     # The same ids one at a time through run_epoch, the state carried by ptb_word_lm itself.
-    config, word_to_id, prefix = ptb_word_lm.load_trained(trained, "best")
+    config, word_to_id, prefix = run_dir.load_trained(trained, "best")
     ids, _ = score.text_ids(lines, word_to_id, "text")
     with ptb_word_lm.restored_model(config, prefix, ptb_word_lm.PTBInput(ids, 1, 1)) as (session, model):
         reference, _ = ptb_word_lm.run_epoch(session, model)
@@ -88,7 +88,7 @@ def test_as_text_breaks_lines_at_eos():
 
 def in_session(save_path, function, *args, prompt="the hotel"):
     """function(session, model, ids of the prompt, *args) with the checkpoint's batch-1 step model."""
-    config, word_to_id, prefix = ptb_word_lm.load_trained(save_path, "best")
+    config, word_to_id, prefix = run_dir.load_trained(save_path, "best")
     input_ = ptb_word_lm.PTBInput(np.zeros(0, np.int32), 1, 1)
     with ptb_word_lm.restored_model(config, prefix, input_) as (session, model):
         return function(session, model, generate.prompt_ids(prompt, word_to_id)[0], *args)

@@ -1,0 +1,287 @@
+"""What a --save_path holds, and the rules for writing, resuming and restoring it.
+
+A run directory holds:
+- results.json: configuration, seed, data, versions, the segments the run was trained in (one per
+  start of the program, each with its machine) and every epoch's perplexities and timings;
+  written at the end of each epoch, before that epoch's checkpoints;
+- vocab.txt: the training vocabulary, one word a line in id order;
+- model.ckpt-EPOCH: the latest KEPT_CHECKPOINTS checkpoints (index file "checkpoint");
+- best.ckpt: the checkpoint of the lowest validation perplexity (index file "checkpoint_best");
+- TensorBoard events.
+TensorFlow replaces a checkpoint's index file only once its data is complete, so a crash at any
+moment leaves the previous checkpoint the one that is loaded.
+"""
+import dataclasses
+import errno
+import glob
+import json
+import os
+import platform
+import shutil
+import time
+
+import numpy as np
+
+import configs
+from quiet_tf import tf
+from reader import UsageError
+
+CHECKPOINT_INDEX = {"latest": "checkpoint", "best": "checkpoint_best"}
+CHECKPOINT_PREFIX = {"latest": "model.ckpt", "best": "best.ckpt"}
+KEPT_CHECKPOINTS = 2
+# Fields that may differ when a run is resumed: it can be extended with more epochs.
+RESUMABLE_CHANGES = {"max_max_epoch"}
+# The CPU flags that decide how fast the matmuls run: figures from machines that differ in them
+# are not comparable.
+SPEED_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile", "amx_bf16")
+
+
+def prepare(save_path):
+    """Create save_path if needed and check that it can be written."""
+    if os.path.exists(save_path) and not os.path.isdir(save_path):
+        raise UsageError(f"--save_path={save_path} is a file; give a directory (it is created if missing)")
+    try:
+        os.makedirs(save_path, exist_ok=True)
+        probe = os.path.join(save_path, ".write_test")
+        with open(probe, "w"):
+            pass
+        os.remove(probe)
+    except OSError as e:
+        raise UsageError(f"--save_path={save_path} cannot be written ({e.strerror}); "
+                         f"give a directory you can write to") from None
+
+
+def write_json(path, value):
+    """Write value as JSON to path atomically: a reader sees the old file or the new one."""
+    with open(path + ".tmp", "w") as f:
+        json.dump(value, f, indent=2)
+    os.replace(path + ".tmp", path)
+
+
+def read_results(save_path):
+    path = os.path.join(save_path, "results.json")
+    try:
+        with open(path) as f:
+            results = json.load(f)
+        results["config"]["batch_size"]
+    except (OSError, ValueError, TypeError, KeyError) as e:
+        raise UsageError(f"{path} is missing or unreadable ({type(e).__name__}: {e}); move the directory "
+                         f"away or use another --save_path") from None
+    return results
+
+
+def saved_config(save_path, results):
+    """The configs.Config that results.json records."""
+    fields = {f.name for f in dataclasses.fields(configs.Config)}
+    unknown = sorted(set(results["config"]) - fields)
+    if unknown:
+        raise UsageError(f"{save_path}/results.json has a config field this version does not know "
+                         f"({', '.join(unknown)}); it was edited or written by another program")
+    try:
+        return configs.Config(**results["config"])
+    except TypeError as e:
+        raise UsageError(f"{save_path}/results.json has an incomplete config ({e})") from None
+
+
+def write_vocab(save_path, word_to_id):
+    path = os.path.join(save_path, "vocab.txt")
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        f.writelines(word + "\n" for word in sorted(word_to_id, key=word_to_id.get))
+    os.replace(path + ".tmp", path)
+
+
+def read_vocab(save_path):
+    path = os.path.join(save_path, "vocab.txt")
+    try:
+        with open(path, encoding="utf-8") as f:
+            return {word: i for i, word in enumerate(f.read().split("\n")[:-1])}
+    except (OSError, UnicodeDecodeError) as e:
+        raise UsageError(f"{path} is missing or unreadable ({e}); the run directory is incomplete, "
+                         f"train again with another --save_path") from None
+
+
+def checkpoint_path(save_path, which="latest"):
+    """The prefix of the latest or best checkpoint in save_path, or None."""
+    return tf.compat.v1.train.latest_checkpoint(save_path, latest_filename=CHECKPOINT_INDEX[which])
+
+
+def epochs_in_checkpoint(prefix, epochs):
+    """How many of the recorded epochs (results.json's history) the checkpoint prefix holds,
+    found from its global step, the training batches done."""
+    try:
+        steps = int(tf.train.load_variable(prefix, "Model/global_step"))
+    except (tf.errors.OpError, ValueError, IndexError) as e:
+        raise UsageError(f"checkpoint {prefix} is corrupt or incomplete ({str(e).strip().splitlines()[0]}); "
+                         f"move it away to start again, nothing was overwritten") from None
+    done = np.cumsum([e["train_steps"] for e in epochs])
+    return int(np.searchsorted(done, steps, side="right"))
+
+
+def newest_checkpoint(save_path, epochs):
+    """(prefix, epochs done) of the newest complete checkpoint, latest or best, or (None, 0).
+
+    The best one is the newer when saving the latest failed, e.g. on a full disk.
+    """
+    found = [(epochs_in_checkpoint(p, epochs), p) for p in map(lambda w: checkpoint_path(save_path, w), CHECKPOINT_INDEX)
+             if p is not None]
+    if not found:
+        return None, 0
+    done, prefix = max(found)
+    return prefix, done
+
+
+def check_same_run(save_path, saved, results):
+    """A resumed run keeps its configuration, and its seed when one is given."""
+    there = dict(saved["config"], seed=saved["seed"])
+    there.setdefault("tie_weights", False)  # results.json from before weight tying existed
+    now = dict(results["config"], seed=saved["seed"] if results["seed"] is None else results["seed"])
+    for field, value in now.items():
+        if field not in RESUMABLE_CHANGES and there.get(field) != value:
+            raise UsageError(f"--save_path={save_path} holds a run of another configuration "
+                             f"({field}: {there.get(field)} there, {value} now); use another --save_path "
+                             f"or the settings it was trained with")
+
+
+def resume(save_path, results, word_to_id):
+    """(results, checkpoint prefix or None): the run in save_path to be continued, or the new
+    results when save_path holds no checkpoint.
+
+    A run is resumed from its newest complete checkpoint with its own seed; epochs that were
+    recorded but whose checkpoint never landed are dropped and trained again.
+    """
+    saved_files = [name for name in ("results.json", "vocab.txt") if os.path.exists(os.path.join(save_path, name))]
+    if not any(map(lambda which: checkpoint_path(save_path, which), CHECKPOINT_INDEX)):
+        # Files of this very run, killed before its first checkpoint, may be overwritten; others not.
+        if "results.json" in saved_files:
+            check_same_run(save_path, read_results(save_path), results)
+        if "vocab.txt" in saved_files and read_vocab(save_path) != word_to_id:
+            raise UsageError(f"--save_path={save_path} holds the vocab.txt of another corpus and no "
+                             f"checkpoint; use another --save_path or move it away")
+        return results, None
+    saved = read_results(save_path)
+    check_same_run(save_path, saved, results)
+    prefix, done = newest_checkpoint(save_path, saved["epochs"])
+    segments = saved.get("segments") or [  # results.json from before segments were recorded
+        {"segment": 1, "first_epoch": 1, "machine": saved["machine"], "seconds": saved.get("wall_seconds", 0.0)}]
+    resumed = dict(saved, config=results["config"], data=results["data"], versions=results["versions"],
+                   machine=results["machine"], epochs=saved["epochs"][:done],
+                   segments=[s for s in segments if s["first_epoch"] <= done])
+    if done < len(saved["epochs"]) or done < results["config"]["max_max_epoch"]:
+        resumed.update(test_perplexity=None, test_seconds=None)  # the test pass is of the final model
+    return resumed, prefix
+
+
+def load_trained(save_path, which="best"):
+    """(config, word_to_id, checkpoint prefix) of the run saved in save_path."""
+    if which not in CHECKPOINT_INDEX:
+        raise UsageError(f"unknown --checkpoint={which}; use best or latest")
+    if not save_path:
+        raise UsageError("no --save_path given; pass the --save_path of a training run")
+    prefix = checkpoint_path(save_path, which) if os.path.isdir(save_path) else None
+    if prefix is None:
+        raise UsageError(f"no {which} checkpoint in --save_path={save_path}; train first with "
+                         f"python ptb_word_lm.py --save_path={save_path}")
+    config = saved_config(save_path, read_results(save_path))
+    word_to_id = read_vocab(save_path)
+    if len(word_to_id) != config.vocab_size:
+        raise UsageError(f"{save_path}/vocab.txt has {len(word_to_id)} words but results.json says "
+                         f"{config.vocab_size}; the run directory is inconsistent")
+    return config, word_to_id, prefix
+
+
+def restore(saver, session, prefix):
+    """Restore the graph's variables from checkpoint prefix, first checking that the checkpoint
+    holds each of them with the same shape."""
+    try:
+        saved = dict(tf.train.list_variables(prefix))
+    except (tf.errors.OpError, ValueError, IndexError) as e:
+        saved = None
+        message = str(e).strip().splitlines()[0]
+    if saved is None:
+        raise UsageError(f"checkpoint {prefix} is corrupt or incomplete ({message}); move it away "
+                         f"to start again, nothing was overwritten")
+    for variable in tf.compat.v1.global_variables():
+        name, shape = variable.op.name, variable.shape.as_list()
+        if name not in saved or saved[name] != shape:
+            there = "is missing" if name not in saved else f"has shape {saved[name]}"
+            raise UsageError(f"checkpoint {prefix} does not fit the configuration in its results.json "
+                             f"({name} {there}, the model needs {shape}); results.json or the "
+                             f"checkpoint comes from another run")
+    try:
+        saver.restore(session, prefix)
+    except (tf.errors.OpError, ValueError, IndexError) as e:
+        message = str(e).strip().splitlines()[0]
+        raise UsageError(f"checkpoint {prefix} is corrupt or incomplete ({message}); move it away "
+                         f"to start again, nothing was overwritten") from None
+
+
+def latest_saver(save_path):
+    """A Saver of the latest checkpoints that also counts, and deletes in turn, those of earlier
+    segments of the run."""
+    saver = tf.compat.v1.train.Saver(max_to_keep=KEPT_CHECKPOINTS, save_relative_paths=True)
+    state = tf.train.get_checkpoint_state(save_path, latest_filename=CHECKPOINT_INDEX["latest"]) if save_path else None
+    if state is not None:
+        saver.recover_last_checkpoints([os.path.join(save_path, os.path.basename(p))
+                                        for p in state.all_model_checkpoint_paths])
+    return saver
+
+
+def save_checkpoint(session, saver, save_path, epoch, which):
+    """Save the latest (model.ckpt-epoch) or best (best.ckpt) checkpoint.
+
+    On a full disk, the partial files are removed and the previous checkpoints stay untouched.
+    """
+    prefix = os.path.join(save_path, CHECKPOINT_PREFIX[which])
+    try:
+        saver.save(session, prefix, global_step=epoch if which == "latest" else None,
+                   latest_filename=CHECKPOINT_INDEX[which], write_meta_graph=False)
+    except (tf.errors.OpError, OSError) as e:
+        remove_partial_checkpoints(save_path)
+        if "No space left" not in str(e) and getattr(e, "errno", None) != errno.ENOSPC:
+            raise
+        size = sum(v.shape.num_elements() * v.dtype.size for v in tf.compat.v1.global_variables())
+        free = shutil.disk_usage(save_path).free
+        raise UsageError(f"the disk of --save_path={save_path} is full: a checkpoint needs {size / 1e6:,.0f} MB "
+                         f"and {free / 1e6:,.0f} MB are free; the partial checkpoint was removed and the earlier "
+                         f"ones are kept: make room and run the same command again to resume") from None
+
+
+def remove_partial_checkpoints(save_path):
+    """The temporary files a checkpoint save leaves when it fails half way."""
+    for path in glob.glob(os.path.join(save_path, "*tempstate*")) + glob.glob(os.path.join(save_path, "*_temp*")):
+        shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
+
+
+def machine_description():
+    """CPU model, cores, system, and which of SPEED_FLAGS the CPU has."""
+    cpu, cpu_flags = platform.processor(), set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            info = dict(map(str.strip, line.split(":", 1)) for line in f.read().split("\n\n")[0].splitlines()
+                        if ":" in line)
+        cpu = info["model name"]
+        cpu_flags = set(info["flags"].split())
+    except (OSError, KeyError):
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "system": platform.platform(),
+            "flags": [flag for flag in SPEED_FLAGS if flag in cpu_flags], "avx512": "avx512f" in cpu_flags}
+
+
+def versions():
+    return {"python": platform.python_version(), "tensorflow": tf.__version__, "numpy": np.__version__}
+
+
+def start_segment(results):
+    """Add a segment, this start of the program on this machine, to results; returns it."""
+    segment = {"segment": len(results["segments"]) + 1, "first_epoch": len(results["epochs"]) + 1,
+               "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine_description(), "seconds": 0.0}
+    results["segments"].append(segment)
+    return segment
+
+
+def write_summaries(writer, step, values):
+    """TensorBoard scalars, one per (tag, value)."""
+    summary = tf.compat.v1.Summary(value=[tf.compat.v1.Summary.Value(tag=tag, simple_value=value)
+                                          for tag, value in values.items()])
+    writer.add_summary(summary, step)
+    writer.flush()

@@ -1,0 +1,78 @@
+import contextlib
+import dataclasses
+import io
+import json
+import shutil
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import configs
+import ensemble
+import ptb_word_lm
+from conftest import ROOT, run_cli, write_corpus
+
+tf.compat.v1.disable_eager_execution()
+SAMPLE = str(ROOT / "data" / "sample")
+CONFIG = dataclasses.replace(configs.get_config("test"), hidden_size=16, num_steps=5, batch_size=4, max_max_epoch=2)
+
+
+def train(save_path, seed, data_path=SAMPLE, config=CONFIG):
+    with contextlib.redirect_stdout(io.StringIO()):
+        ptb_word_lm.train(config, data_path, "block", seed, str(save_path))
+    return str(save_path)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    return [train(root / f"seed{seed}", seed) for seed in (1, 2)]
+
+
+def test_an_ensemble_of_one_is_the_model_itself(runs):
+    with contextlib.redirect_stdout(io.StringIO()):
+        valid, test = ptb_word_lm.evaluate(runs[0], SAMPLE, "block", "best")
+        results = ensemble.evaluate_ensemble(runs[:1], SAMPLE)
+    assert results["valid_perplexity"] == pytest.approx(valid, rel=1e-5)
+    assert results["test_perplexity"] == pytest.approx(test, rel=1e-5)
+    assert results["members"][0]["seed"] == 1 and results["members"][0]["test_perplexity"] == pytest.approx(test, rel=1e-5)
+
+
+def test_two_identical_members_are_one(runs, tmp_path):
+    twin = shutil.copytree(runs[0], tmp_path / "twin")
+    with contextlib.redirect_stdout(io.StringIO()):
+        one, two = ensemble.evaluate_ensemble(runs[:1], SAMPLE), ensemble.evaluate_ensemble([runs[0], str(twin)], SAMPLE)
+    assert two["test_perplexity"] == pytest.approx(one["test_perplexity"], rel=1e-6)
+    assert two["valid_perplexity"] == pytest.approx(one["valid_perplexity"], rel=1e-6)
+
+
+def test_the_average_is_of_probabilities(runs):
+    _, valid, test, word_to_id, _ = ptb_word_lm.reader.load_corpus(SAMPLE)
+    inputs = {"test": ptb_word_lm.PTBInput(test, 1, ptb_word_lm.TEST_CHUNK, score_every_id=True)}
+    costs = [ensemble.member_costs(run, inputs, word_to_id)[0]["test"] for run in runs]
+    with contextlib.redirect_stdout(io.StringIO()):
+        results = ensemble.evaluate_ensemble(runs, SAMPLE)
+    mean_probability = (np.exp(-costs[0]) + np.exp(-costs[1])) / 2
+    assert results["test_perplexity"] == pytest.approx(np.exp(-np.log(mean_probability).mean()), rel=1e-5)
+    mean_log_probability = np.exp((costs[0] + costs[1]).mean() / 2)  # what averaging logits would resemble
+    assert results["test_perplexity"] < mean_log_probability * (1 - 1e-4)
+    assert results["test_perplexity"] < max(m["test_perplexity"] for m in results["members"])
+
+
+def test_members_of_another_vocabulary_are_refused_in_one_line(runs, tmp_path):
+    words = "the cat sat on a mat and a dog ran".split()
+    rng = np.random.RandomState(0)
+    text = lambda n: "".join(" " + " ".join(rng.choice(words, 8)) + " \n" for _ in range(n))
+    other = train(tmp_path / "other", 0, write_corpus(tmp_path / "corpus", text(60), text(10), text(10)))
+    result = run_cli(f"--data_path={SAMPLE}", runs[0], other, program="ensemble.py")
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode != 0 and len(lines) == 1 and "another vocabulary" in lines[0], result.stderr
+
+
+def test_the_cli_writes_a_json_naming_its_members(runs, tmp_path):
+    result = run_cli(f"--data_path={SAMPLE}", f"--json={tmp_path / 'e.json'}", *runs, program="ensemble.py")
+    assert result.returncode == 0, result.stderr
+    written = json.loads((tmp_path / "e.json").read_text())
+    assert [m["seed"] for m in written["members"]] == [1, 2] and written["kind"] == "ensemble"
+    assert f"Test Perplexity: {written['test_perplexity']:.3f}" in result.stdout

@@ -1,0 +1,241 @@
+"""What a --save_path holds and how a run resumes: checkpoints every epoch, segments, resume,
+eval_only, refusals, Ctrl-C, a full disk. Short configs on the sample corpus."""
+import dataclasses
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import tensorflow as tf
+
+import configs
+import ptb_word_lm
+from conftest import ROOT, run_cli
+
+tf.compat.v1.disable_eager_execution()
+
+SHORT_RUN = ["--model=test", "--data_path=data/sample", "--hidden_size=32", "--num_steps=5", "--batch_size=4",
+             "--max_max_epoch=3", "--keep_prob=0.5", "--seed=3"]
+
+
+def final_test_perplexity(output):
+    return float(output.strip().splitlines()[-1].split()[-1])
+
+
+def start_and_stop_after_first_epoch(save_path, sig):
+    # A shell's background job inherits SIGINT ignored, and Python then never raises KeyboardInterrupt:
+    # restore the default so the test behaves the same however pytest was started.
+    process = subprocess.Popen([sys.executable, str(ROOT / "ptb_word_lm.py"), *SHORT_RUN, f"--save_path={save_path}"],
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while not (save_path / "checkpoint").exists():
+        assert process.poll() is None, "finished before it could be stopped"
+        time.sleep(0.01)
+    process.send_signal(sig)
+    out, err = process.communicate(timeout=120)
+    return process.returncode, out, err
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    save_path = tmp_path_factory.mktemp("full")
+    result = run_cli(*SHORT_RUN, f"--save_path={save_path}")
+    assert result.returncode == 0, result.stderr
+    return save_path, result.stdout
+
+
+def test_killed_run_resumes_to_the_same_result(tmp_path, uninterrupted):
+    _, full_output = uninterrupted
+    returncode, _, _ = start_and_stop_after_first_epoch(tmp_path, signal.SIGKILL)
+    assert returncode == -signal.SIGKILL
+    resumed = run_cli(*SHORT_RUN, f"--save_path={tmp_path}")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "Resuming from" in resumed.stdout and "Epoch: 1 Train" not in resumed.stdout
+    assert final_test_perplexity(resumed.stdout) == pytest.approx(final_test_perplexity(full_output), rel=1e-4)
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert [e["epoch"] for e in results["epochs"]] == [1, 2, 3]
+
+
+def test_eval_only_prints_the_trained_final_test_perplexity(uninterrupted):
+    save_path, full_output = uninterrupted
+    result = run_cli("--data_path=data/sample", f"--save_path={save_path}", "--eval_only", "--checkpoint=latest")
+    assert result.returncode == 0, result.stderr
+    assert "Valid Perplexity:" in result.stdout and "Train" not in result.stdout
+    assert final_test_perplexity(result.stdout) == pytest.approx(final_test_perplexity(full_output), rel=1e-5)
+    best = run_cli("--data_path=data/sample", f"--save_path={save_path}", "--eval_only")
+    valid = float(best.stdout.split("Valid Perplexity: ")[1].split()[0])
+    history = json.loads((save_path / "results.json").read_text())["epochs"]
+    assert valid == pytest.approx(min(e["valid_perplexity"] for e in history), rel=1e-4)
+
+
+def snapshot(directory):
+    return {p.name: p.read_bytes() for p in directory.iterdir()}
+
+
+def test_other_configuration_in_save_path_is_refused_untouched(uninterrupted):
+    save_path, _ = uninterrupted
+    before = snapshot(save_path)
+    result = run_cli(*SHORT_RUN[:-1], "--hidden_size=16", f"--save_path={save_path}")
+    assert result.returncode != 0 and "hidden_size: 32 there, 16 now" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert snapshot(save_path) == before
+
+
+def test_corrupt_checkpoint_is_refused_untouched(tmp_path, uninterrupted):
+    save_path = tmp_path / "run"
+    shutil.copytree(uninterrupted[0], save_path)
+    data_file = next(save_path.glob("model.ckpt-3.data-*"))
+    data_file.write_bytes(data_file.read_bytes()[:100])
+    before = snapshot(save_path)
+    result = run_cli(*SHORT_RUN, "--max_max_epoch=4", f"--save_path={save_path}")
+    assert result.returncode != 0 and "corrupt or incomplete" in result.stderr and "Traceback" not in result.stderr
+    assert snapshot(save_path) == before
+
+
+def test_eval_only_without_checkpoint(tmp_path):
+    result = run_cli("--data_path=data/sample", f"--save_path={tmp_path}", "--eval_only")
+    assert result.returncode != 0 and "no best checkpoint" in result.stderr
+
+
+def test_ctrl_c_keeps_the_checkpoint_and_says_how_to_resume(tmp_path):
+    returncode, _, err = start_and_stop_after_first_epoch(tmp_path, signal.SIGINT)
+    assert returncode == 130 and "run the same command again to resume" in err and "Traceback" not in err
+    assert tf.train.latest_checkpoint(str(tmp_path))
+
+
+def test_divergence_stops_with_the_epoch_and_step(tmp_path):
+    result = run_cli(*SHORT_RUN, "--learning_rate=1e30", f"--save_path={tmp_path}")
+    assert result.returncode != 0 and "diverged in epoch 1" in result.stderr and "step" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def copy_of(uninterrupted, tmp_path):
+    save_path = tmp_path / "run"
+    shutil.copytree(uninterrupted[0], save_path)
+    return save_path
+
+
+def latest_epochs_on_disk(save_path):
+    return sorted(int(p.name.split("-")[1].split(".")[0]) for p in save_path.glob("model.ckpt-*.index"))
+
+
+def test_segments_add_up_and_each_epoch_names_its_machine(tmp_path, uninterrupted):
+    start_and_stop_after_first_epoch(tmp_path, signal.SIGKILL)
+    assert run_cli(*SHORT_RUN, f"--save_path={tmp_path}").returncode == 0
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert [s["first_epoch"] for s in results["segments"]] == [1, 2]
+    assert results["wall_seconds"] == pytest.approx(sum(s["seconds"] for s in results["segments"]))
+    assert [e["segment"] for e in results["epochs"]] == [1, 2, 2]
+    assert set(results["epochs"][0]["machine"]) == {"cpu", "avx512"}
+    full = json.loads((uninterrupted[0] / "results.json").read_text())
+    assert results["num_parameters"] == full["num_parameters"] > 0
+
+
+def test_a_finished_run_is_not_run_again_but_can_be_extended(tmp_path, uninterrupted):
+    save_path = copy_of(uninterrupted, tmp_path)
+    before = snapshot(save_path)
+    again = run_cli(*SHORT_RUN, f"--save_path={save_path}")
+    assert again.returncode == 0 and "finished run of 3 epochs" in again.stdout and "Test Perplexity" not in again.stdout
+    assert snapshot(save_path) == before
+    extended = run_cli(*SHORT_RUN, "--max_max_epoch=4", f"--save_path={save_path}")
+    assert extended.returncode == 0 and "continuing at epoch 4" in extended.stdout, extended.stderr
+    results = json.loads((save_path / "results.json").read_text())
+    assert len(results["epochs"]) == 4 and results["test_perplexity"] is not None and len(results["segments"]) == 2
+    assert latest_epochs_on_disk(save_path) == [3, 4]  # the checkpoints of the first segment are counted too
+
+
+def test_resume_keeps_the_saved_seed_and_refuses_another(tmp_path, uninterrupted):
+    save_path = copy_of(uninterrupted, tmp_path)
+    other = run_cli(*SHORT_RUN[:-1], "--seed=7", "--max_max_epoch=4", f"--save_path={save_path}")
+    assert other.returncode != 0 and "seed: 3 there, 7 now" in other.stderr
+    unsaid = run_cli(*SHORT_RUN[:-1], "--max_max_epoch=4", f"--save_path={save_path}")
+    assert unsaid.returncode == 0, unsaid.stderr
+    assert json.loads((save_path / "results.json").read_text())["seed"] == 3
+
+
+def test_files_of_another_run_are_kept_even_without_a_checkpoint(tmp_path, uninterrupted):
+    for name in ("results.json", "vocab.txt"):
+        save_path = tmp_path / name
+        save_path.mkdir()
+        content = (uninterrupted[0] / name).read_text()
+        # results.json of another configuration; vocab.txt of another corpus
+        content = content.replace('"hidden_size": 32', '"hidden_size": 16') if name == "results.json" else "a\nb\n"
+        (save_path / name).write_text(content)
+        result = run_cli(*SHORT_RUN, f"--save_path={save_path}")
+        assert result.returncode != 0 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert (save_path / name).read_text() == content and os.listdir(save_path) == [name]
+
+
+def test_a_run_killed_before_its_first_checkpoint_starts_over(tmp_path, uninterrupted):
+    save_path = tmp_path / "run"
+    save_path.mkdir()
+    shutil.copy(uninterrupted[0] / "vocab.txt", save_path)  # what the killed run had written
+    result = run_cli(*SHORT_RUN, f"--save_path={save_path}")
+    assert result.returncode == 0 and "Resuming" not in result.stdout, result.stderr
+
+
+def test_resume_from_the_best_checkpoint_when_it_is_the_newest(tmp_path, uninterrupted):
+    save_path = copy_of(uninterrupted, tmp_path)
+    history = json.loads((save_path / "results.json").read_text())["epochs"]
+    assert min(history, key=lambda e: e["valid_perplexity"])["epoch"] == 3  # best.ckpt holds epoch 3
+    # As when saving model.ckpt-3 failed after best.ckpt was saved: the latest index still names epoch 2.
+    for path in save_path.glob("model.ckpt-3.*"):
+        path.unlink()
+    index = save_path / "checkpoint"
+    index.write_text(index.read_text().replace("model.ckpt-3", "model.ckpt-2"))
+    result = run_cli(*SHORT_RUN, "--max_max_epoch=4", f"--save_path={save_path}")
+    assert result.returncode == 0, result.stderr
+    assert "best.ckpt: 3 epochs done, continuing at epoch 4" in result.stdout
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 3 MB filesystem (a tmpfs mount, which needs root)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(disk)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("mounting a size-limited tmpfs needs root and mount")
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], check=True)
+
+
+def test_a_full_disk_keeps_the_earlier_checkpoints_and_resumes(small_disk):
+    save_path = small_disk / "run"
+    first = run_cli(*SHORT_RUN, "--max_max_epoch=1", "--hidden_size=100", f"--save_path={save_path}")
+    assert first.returncode == 0, first.stderr
+    checkpoint_bytes = sum(p.stat().st_size for p in save_path.glob("model.ckpt-1.*"))
+    filler = small_disk / "filler"
+    filler.write_bytes(b"\0" * (shutil.disk_usage(small_disk).free - checkpoint_bytes // 2))
+    before = snapshot(save_path)
+    full = run_cli(*SHORT_RUN, "--max_max_epoch=2", "--hidden_size=100", f"--save_path={save_path}")
+    assert full.returncode != 0 and "Traceback" not in full.stderr
+    assert len(full.stderr.strip().splitlines()) == 1 and "is full" in full.stderr, full.stderr
+    assert not [p for p in os.listdir(save_path) if "temp" in p]
+    assert {name: before[name] for name in before if "ckpt" in name} == \
+        {name: content for name, content in snapshot(save_path).items() if name in before and "ckpt" in name}
+    filler.unlink()
+    again = run_cli(*SHORT_RUN, "--max_max_epoch=2", "--hidden_size=100", f"--save_path={save_path}")
+    assert again.returncode == 0, again.stderr
+    assert "continuing at epoch 2" in again.stdout
+
+
+def test_ctrl_c_in_the_test_pass_says_so_and_the_record_stays_whole(tmp_path, monkeypatch, capsys):
+    config = dataclasses.replace(configs.get_config("test"), hidden_size=8)
+    run_epoch = ptb_word_lm.run_epoch
+
+    def interrupted_in_test(session, model, *args, **kwargs):
+        if model.input_.score_every_id:
+            raise KeyboardInterrupt
+        return run_epoch(session, model, *args, **kwargs)
+
+    monkeypatch.setattr(ptb_word_lm, "run_epoch", interrupted_in_test)
+    with pytest.raises(KeyboardInterrupt):
+        ptb_word_lm.train(config, str(ROOT / "data" / "sample"), "block", 0, str(tmp_path))
+    assert "Interrupted during the test pass" in capsys.readouterr().err
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["wall_seconds"] > 0 and results["test_perplexity"] is None
