@@ -1,11 +1,6 @@
 import dataclasses
 import json
 import os
-import shutil
-import signal
-import subprocess
-import sys
-import time
 
 import numpy as np
 import pytest
@@ -43,6 +38,14 @@ def test_small_model_has_the_papers_parameter_count():
         build(configs.get_config("small"), data=np.zeros(1000, np.int32))
         count = sum(np.prod(v.shape) for v in tf.compat.v1.trainable_variables())
         assert count == 4_651_600
+
+
+def test_tied_small_model_shares_the_embedding_with_the_softmax():
+    with tf.Graph().as_default():
+        build(dataclasses.replace(configs.get_config("small"), tie_weights=True), data=np.zeros(1000, np.int32))
+        count = sum(np.prod(v.shape) for v in tf.compat.v1.trainable_variables())
+        assert count == 4_651_600 - 2_000_000
+        assert "Model/softmax_w:0" not in [v.name for v in tf.compat.v1.trainable_variables()]
 
 
 def test_cost_falls_when_training_on_tiny_data():
