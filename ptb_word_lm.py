@@ -295,7 +295,7 @@ def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_
                 for epoch in range(epochs_done + 1, config.max_max_epoch + 1):
                     lr = learning_rate(config, epoch)
                     m.assign_lr(session, lr)
-                    print(f"Epoch: {epoch} Learning rate: {lr:.3f}" if lr >= 1 else f"Epoch: {epoch} Learning rate: {lr:.3g}")
+                    print(f"Epoch: {epoch} Learning rate: {lr:{'.3f' if lr >= 1 else '.3g'}}")
                     epoch_start = time.time()
                     try:
                         train_perplexity, wps = run_epoch(session, m, m.train_op, True, max_steps_per_epoch)

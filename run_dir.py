@@ -122,8 +122,8 @@ def newest_checkpoint(save_path, epochs):
 
     The best one is the newer when saving the latest failed, e.g. on a full disk.
     """
-    found = [(epochs_in_checkpoint(p, epochs), p) for p in map(lambda w: checkpoint_path(save_path, w), CHECKPOINT_INDEX)
-             if p is not None]
+    prefixes = [checkpoint_path(save_path, which) for which in CHECKPOINT_INDEX]
+    found = [(epochs_in_checkpoint(p, epochs), p) for p in prefixes if p is not None]
     if not found:
         return None, 0
     done, prefix = max(found)
@@ -150,7 +150,7 @@ def resume(save_path, results, word_to_id):
     recorded but whose checkpoint never landed are dropped and trained again.
     """
     saved_files = [name for name in ("results.json", "vocab.txt") if os.path.exists(os.path.join(save_path, name))]
-    if not any(map(lambda which: checkpoint_path(save_path, which), CHECKPOINT_INDEX)):
+    if not any(checkpoint_path(save_path, which) for which in CHECKPOINT_INDEX):
         # Files of this very run, killed before its first checkpoint, may be overwritten; others not.
         if "results.json" in saved_files:
             check_same_run(save_path, read_results(save_path), results)
