@@ -45,7 +45,7 @@ def member_costs(save_path, inputs, word_to_id):
     costs = {}
     for name, input_ in inputs.items():
         with ptb_word_lm.restored_model(config, prefix, input_) as (session, model):
-            costs[name] = score.word_costs(session, model)
+            costs[name] = score.word_costs(session, model, progress=True)
     return costs, config
 
 

@@ -8,6 +8,7 @@ an <eos>, as if the text followed a sentence, so every word of the text is predi
 not in the training vocabulary are scored as <unk>. Blank lines are skipped.
 """
 import sys
+import time
 
 import numpy as np
 from absl import flags
@@ -45,21 +46,32 @@ def text_ids(lines, word_to_id, name):
     return reader.words_to_ids([EOS] + [word for line in lines for word in line + [EOS]], word_to_id, name)
 
 
-def word_costs(session, model):
-    """The cost in nats of every target of model.input_, in the model's time-major order, the state
-    carried from batch to batch (for a score_every_id input: every id after the first, in order)."""
+def word_costs(session, model, progress=False):
+    """The cost in nats of every target of model.input_, in model's time-major order, the state
+    carried from batch to batch (for a score_every_id input: every id after the first, in order).
+
+    With progress, a pass of ten batches or more prints the tutorial's progress line to stderr
+    every tenth of the way.
+    """
     losses = tf.nn.sparse_softmax_cross_entropy_with_logits(
         labels=tf.reshape(tf.transpose(model.targets), [-1]), logits=model.logits)
-    costs, feed = [], {}
-    for x, y, weights in model.input_.batches():
+    epoch_size = model.input_.epoch_size
+    report_every = epoch_size // 10 if progress and epoch_size >= 10 else None
+    costs, feed, total, start = [], {}, 0.0, time.time()
+    for step, (x, y, weights) in enumerate(model.input_.batches()):
         feed.update({model.input_data: x, model.targets: y})
         values, state = session.run([losses, model.final_state], feed)
         costs.append(values if weights is None else values[weights.reshape(-1) > 0])
         feed = ptb_word_lm.state_feed(model, state)
+        total += costs[-1].sum()
+        if report_every and (step + 1) % report_every == 0:
+            words = sum(map(len, costs))
+            print(f"{(step + 1) / epoch_size:.3f} perplexity: {np.exp(total / words):.3f} "
+                  f"speed: {words / (time.time() - start):.0f} wps", file=sys.stderr, flush=True)
     return np.concatenate(costs)
 
 
-def score(save_path, which, lines, name="text"):
+def score(save_path, which, lines, name="text", progress=False):
     """Score lines (lists of words) with the checkpoint in save_path.
 
     Returns ([(perplexity, words scored) per line], total perplexity, words scored, words
@@ -69,7 +81,7 @@ def score(save_path, which, lines, name="text"):
     ids, unknown = text_ids(lines, word_to_id, name)
     input_ = ptb_word_lm.PTBInput(ids, 1, min(ptb_word_lm.TEST_CHUNK, len(ids) - 1), score_every_id=True)
     with ptb_word_lm.restored_model(config, prefix, input_) as (session, model):
-        costs = word_costs(session, model)
+        costs = word_costs(session, model, progress)
     ends = np.cumsum([len(line) + 1 for line in lines])
     per_line = [(float(np.exp(c.mean())), len(c)) for c in np.split(costs, ends[:-1])]
     return per_line, float(np.exp(costs.mean())), len(costs), unknown
@@ -92,7 +104,7 @@ def main(argv):
     path = argv[1]
     lines = read_lines(path)
     per_line, total, words, unknown = score(FLAGS.save_path, FLAGS.checkpoint, lines,
-                                            "standard input" if path == "-" else path)
+                                            "standard input" if path == "-" else path, progress=True)
     for line, (perplexity, count) in zip(lines, per_line):
         print(f"ppl {perplexity:8.1f}  words {count:3d}  {' '.join(line)}")
     print(f"Total: perplexity {total:.1f} over {words} words ({unknown} unknown mapped to {reader.UNK})")

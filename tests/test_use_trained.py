@@ -82,6 +82,18 @@ def test_score_cli_prints_each_line_and_counts_unknown_words(trained, tmp_path):
     assert lines[2].startswith("Total: perplexity ") and lines[2].endswith("over 15 words (2 unknown mapped to <unk>)")
 
 
+def test_score_cli_shows_progress_on_stderr_for_a_long_text_only(trained, tmp_path):
+    long_text = SAMPLE / "ptb.train.txt"  # 5,465 words and <eos>: 55 chunks of TEST_CHUNK ids
+    result = run_cli("score.py", f"--save_path={trained}", str(long_text))
+    assert result.returncode == 0, result.stderr
+    progress = [line for line in result.stderr.splitlines() if " perplexity: " in line]
+    assert [line.split()[0] for line in progress] == [f"{i * 5 / 55:.3f}" for i in range(1, 12)]
+    assert f"{float(progress[-1].split()[2]):.1f}" == result.stdout.splitlines()[-1].split()[2]
+    assert all(line.startswith("ppl ") for line in result.stdout.splitlines()[:-1])
+    short = run_cli("score.py", f"--save_path={trained}", str(SAMPLE / "ptb.valid.txt"))
+    assert short.returncode == 0 and " perplexity: " not in short.stderr
+
+
 def test_as_text_breaks_lines_at_eos():
     assert generate.as_text(["a", "b", "<eos>", "c", "<eos>"]) == "a b\nc"
 
