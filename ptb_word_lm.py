@@ -232,6 +232,26 @@ def duration(seconds):
     return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
+def train_epoch(session, model, valid_model, config, epoch, max_steps=None):
+    """Train epoch `epoch` at its learning rate, then validate; returns the epoch's record."""
+    lr = learning_rate(config, epoch)
+    model.assign_lr(session, lr)
+    print(f"Epoch: {epoch} Learning rate: {lr:{'.3f' if lr >= 1 else '.3g'}}")
+    start = time.time()
+    train_perplexity, wps = run_epoch(session, model, model.train_op, True, max_steps)
+    print(f"Epoch: {epoch} Train Perplexity: {train_perplexity:.3f}")
+    train_seconds = time.time() - start
+    valid_perplexity, _ = run_epoch(session, valid_model)
+    print(f"Epoch: {epoch} Valid Perplexity: {valid_perplexity:.3f}")
+    seconds = time.time() - start
+    print(f"Epoch: {epoch}/{config.max_max_epoch} took {seconds / 60:.1f} min; about "
+          f"{duration(seconds * (config.max_max_epoch - epoch))} left", flush=True)
+    return {"epoch": epoch, "learning_rate": lr, "train_perplexity": train_perplexity,
+            "valid_perplexity": valid_perplexity, "train_wps": wps,
+            "train_steps": min(model.input_.epoch_size, max_steps or math.inf),
+            "train_seconds": train_seconds, "valid_seconds": seconds - train_seconds}
+
+
 def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_epoch=None, skip_test=False):
     """Train, validate each epoch and test; resume from save_path if it holds a checkpoint.
 
@@ -244,13 +264,8 @@ def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_
     train_data, valid_data, test_data, word_to_id, unknown = reader.load_corpus(data_path)
     config = dataclasses.replace(config, vocab_size=len(word_to_id))
     check_corpus_fits(config, train_data, valid_data, test_data)
-    results = {"config": dataclasses.asdict(config), "rnn_mode": rnn_mode, "seed": seed,
-               "epoch_size": reader.epoch_size(len(train_data), config.batch_size, config.num_steps),
-               "data_path": os.path.abspath(data_path),
-               "data": {"naming": reader.corpus_files(data_path)[0], "vocab_size": len(word_to_id),
-                        "train_ids": len(train_data), "valid_ids": len(valid_data), "test_ids": len(test_data)},
-               "versions": run_dir.versions(), "machine": run_dir.machine_description(), "num_parameters": None,
-               "segments": [], "epochs": [], "test_perplexity": None, "test_seconds": None, "wall_seconds": 0.0}
+    results = run_dir.new_results(config, rnn_mode, seed, data_path, word_to_id,
+                                  train_data, valid_data, test_data)
     resume_from = None
     if save_path:
         run_dir.prepare(save_path)
@@ -258,22 +273,13 @@ def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_
     seed = results["seed"] = 0 if results["seed"] is None else results["seed"]
     epochs_done = len(results["epochs"])
     if epochs_done >= config.max_max_epoch and (skip_test or results["test_perplexity"] is not None):
-        test = f"{results['test_perplexity']:.3f}" if results["test_perplexity"] is not None else "not run"
-        print(f"{save_path} holds a finished run of {epochs_done} epochs (valid perplexity "
-              f"{results['epochs'][-1]['valid_perplexity']:.3f}, test {test}); its results are in "
-              f"{os.path.join(save_path, 'results.json')}. Nothing to do; a larger --max_max_epoch extends it.")
+        print(run_dir.finished_message(save_path, results))
         return results
     segment = run_dir.start_segment(results)
     print(f"Data: {data_path}: {len(word_to_id)} words in the vocabulary, {len(train_data)} / "
           f"{len(valid_data)} / {len(test_data)} train / valid / test ids; words not in the "
           f"vocabulary mapped to {reader.UNK}: valid {unknown['valid']}, test {unknown['test']}")
     start_time = time.time()
-
-    def record():
-        segment["seconds"] = time.time() - start_time
-        results["wall_seconds"] = sum(s["seconds"] for s in results["segments"])
-        if save_path:
-            run_dir.write_json(os.path.join(save_path, "results.json"), results)
 
     with tf.Graph().as_default():
         models = build_models(config, train_data, valid_data, test_data, rnn_mode, seed)
@@ -290,45 +296,22 @@ def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_
                 results["num_parameters"] = int(sum(np.prod(v.shape) for v in tf.compat.v1.trainable_variables()))
                 if save_path:
                     run_dir.write_vocab(save_path, word_to_id)
-            epoch = epochs_done
             try:
                 for epoch in range(epochs_done + 1, config.max_max_epoch + 1):
-                    lr = learning_rate(config, epoch)
-                    m.assign_lr(session, lr)
-                    print(f"Epoch: {epoch} Learning rate: {lr:{'.3f' if lr >= 1 else '.3g'}}")
-                    epoch_start = time.time()
+                    doing = f"epoch {epoch}"
                     try:
-                        train_perplexity, wps = run_epoch(session, m, m.train_op, True, max_steps_per_epoch)
-                        print(f"Epoch: {epoch} Train Perplexity: {train_perplexity:.3f}")
-                        train_seconds = time.time() - epoch_start
-                        valid_perplexity, _ = run_epoch(session, mvalid)
+                        record = train_epoch(session, m, mvalid, config, epoch, max_steps_per_epoch)
                     except FloatingPointError as e:
                         last = save_path and run_dir.checkpoint_path(save_path)
                         kept = f"the last good checkpoint {last} is kept" if last else "no checkpoint was saved"
                         raise UsageError(f"training diverged in epoch {epoch}: {e}; {kept}; lower --learning_rate "
                                          f"or --max_grad_norm (or --init_scale, if it diverged in the first "
                                          f"steps)") from None
-                    print(f"Epoch: {epoch} Valid Perplexity: {valid_perplexity:.3f}")
-                    epoch_seconds = time.time() - epoch_start
-                    print(f"Epoch: {epoch}/{config.max_max_epoch} took {epoch_seconds / 60:.1f} min; about "
-                          f"{duration(epoch_seconds * (config.max_max_epoch - epoch))} left", flush=True)
-                    is_best = all(valid_perplexity < e["valid_perplexity"] for e in results["epochs"])
-                    results["epochs"].append({
-                        "epoch": epoch, "learning_rate": lr, "train_perplexity": train_perplexity,
-                        "valid_perplexity": valid_perplexity, "train_wps": wps,
-                        "train_steps": min(m.input_.epoch_size, max_steps_per_epoch or math.inf),
-                        "train_seconds": train_seconds, "valid_seconds": epoch_seconds - train_seconds,
-                        "segment": segment["segment"],
-                        "machine": {key: segment["machine"][key] for key in ("cpu", "avx512")}})
-                    record()
+                    is_best = all(record["valid_perplexity"] < e["valid_perplexity"] for e in results["epochs"])
+                    run_dir.add_epoch(save_path, results, segment, record, time.time() - start_time)
                     if save_path:
-                        if is_best:
-                            run_dir.save_checkpoint(session, best_saver, save_path, epoch, "best")
-                        run_dir.save_checkpoint(session, saver, save_path, epoch, "latest")
-                        run_dir.write_summaries(writer, epoch, {
-                            "train/perplexity": train_perplexity, "train/loss": math.log(train_perplexity),
-                            "valid/perplexity": valid_perplexity, "learning_rate": lr})
-                test_start = time.time()
+                        run_dir.save_epoch(session, saver, best_saver, writer, save_path, record, is_best)
+                doing, test_start = "the test pass", time.time()
                 if not skip_test:
                     test_perplexity, _ = run_epoch(session, mtest, verbose=True)
                     print(f"Test Perplexity: {test_perplexity:.3f}")
@@ -336,10 +319,9 @@ def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_
             except KeyboardInterrupt:
                 last = save_path and run_dir.checkpoint_path(save_path)
                 kept = f"{last} is kept" if last else "nothing was saved (no --save_path, or no epoch finished)"
-                during = "the test pass" if epoch == config.max_max_epoch else f"epoch {epoch + 1}"
-                print(f"Interrupted during {during}: {kept}; run the same command again to resume.", file=sys.stderr)
+                print(f"Interrupted during {doing}: {kept}; run the same command again to resume.", file=sys.stderr)
                 raise
-    record()
+    run_dir.record_segment(save_path, results, segment, time.time() - start_time)
     if writer:
         writer.close()
     return results

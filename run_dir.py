@@ -15,6 +15,7 @@ import dataclasses
 import errno
 import glob
 import json
+import math
 import os
 import platform
 import shutil
@@ -23,6 +24,7 @@ import time
 import numpy as np
 
 import configs
+import reader
 from quiet_tf import tf
 from reader import UsageError
 
@@ -271,6 +273,24 @@ def versions():
     return {"python": platform.python_version(), "tensorflow": tf.__version__, "numpy": np.__version__}
 
 
+def new_results(config, rnn_mode, seed, data_path, word_to_id, train_data, valid_data, test_data):
+    """The results.json of a run about to start: what it trains, on which data, with what."""
+    return {"config": dataclasses.asdict(config), "rnn_mode": rnn_mode, "seed": seed,
+            "epoch_size": reader.epoch_size(len(train_data), config.batch_size, config.num_steps),
+            "data_path": os.path.abspath(data_path),
+            "data": {"naming": reader.corpus_files(data_path)[0], "vocab_size": len(word_to_id),
+                     "train_ids": len(train_data), "valid_ids": len(valid_data), "test_ids": len(test_data)},
+            "versions": versions(), "machine": machine_description(), "num_parameters": None,
+            "segments": [], "epochs": [], "test_perplexity": None, "test_seconds": None, "wall_seconds": 0.0}
+
+
+def finished_message(save_path, results):
+    test = f"{results['test_perplexity']:.3f}" if results["test_perplexity"] is not None else "not run"
+    return (f"{save_path} holds a finished run of {len(results['epochs'])} epochs (valid perplexity "
+            f"{results['epochs'][-1]['valid_perplexity']:.3f}, test {test}); its results are in "
+            f"{os.path.join(save_path, 'results.json')}. Nothing to do; a larger --max_max_epoch extends it.")
+
+
 def start_segment(results):
     """Add a segment, this start of the program on this machine, to results; returns it."""
     segment = {"segment": len(results["segments"]) + 1, "first_epoch": len(results["epochs"]) + 1,
@@ -279,9 +299,29 @@ def start_segment(results):
     return segment
 
 
-def write_summaries(writer, step, values):
-    """TensorBoard scalars, one per (tag, value)."""
-    summary = tf.compat.v1.Summary(value=[tf.compat.v1.Summary.Value(tag=tag, simple_value=value)
-                                          for tag, value in values.items()])
-    writer.add_summary(summary, step)
+def record_segment(save_path, results, segment, seconds):
+    """The segment has run for seconds: update the run's total and write results.json."""
+    segment["seconds"] = seconds
+    results["wall_seconds"] = sum(s["seconds"] for s in results["segments"])
+    if save_path:
+        write_json(os.path.join(save_path, "results.json"), results)
+
+
+def add_epoch(save_path, results, segment, record, seconds):
+    """Append an epoch's record, with the segment and machine it ran on, and write results.json."""
+    machine = {key: segment["machine"][key] for key in ("cpu", "avx512")}
+    results["epochs"].append(dict(record, segment=segment["segment"], machine=machine))
+    record_segment(save_path, results, segment, seconds)
+
+
+def save_epoch(session, saver, best_saver, writer, save_path, record, is_best):
+    """The epoch's checkpoints (latest, and best when it is) and TensorBoard scalars."""
+    epoch = record["epoch"]
+    if is_best:
+        save_checkpoint(session, best_saver, save_path, epoch, "best")
+    save_checkpoint(session, saver, save_path, epoch, "latest")
+    summary = tf.compat.v1.Summary(value=[tf.compat.v1.Summary.Value(tag=tag, simple_value=value) for tag, value in {
+        "train/perplexity": record["train_perplexity"], "train/loss": math.log(record["train_perplexity"]),
+        "valid/perplexity": record["valid_perplexity"], "learning_rate": record["learning_rate"]}.items()])
+    writer.add_summary(summary, epoch)
     writer.flush()

@@ -224,18 +224,23 @@ def test_a_full_disk_keeps_the_earlier_checkpoints_and_resumes(small_disk):
     assert "continuing at epoch 2" in again.stdout
 
 
-def test_ctrl_c_in_the_test_pass_says_so_and_the_record_stays_whole(tmp_path, monkeypatch, capsys):
-    config = dataclasses.replace(configs.get_config("test"), hidden_size=8)
+@pytest.mark.parametrize("interrupted, message", [("test pass", "Interrupted during the test pass"),
+                                                  ("second epoch", "Interrupted during epoch 2")])
+def test_ctrl_c_says_where_and_the_record_stays_whole(interrupted, message, tmp_path, monkeypatch, capsys):
+    config = dataclasses.replace(configs.get_config("test"), hidden_size=8, max_max_epoch=2)
     run_epoch = ptb_word_lm.run_epoch
+    training_passes = []
 
-    def interrupted_in_test(session, model, *args, **kwargs):
-        if model.input_.score_every_id:
+    def interrupting(session, model, train_op=None, *args, **kwargs):
+        training_passes.extend([model] if train_op is not None else [])
+        if model.input_.score_every_id if interrupted == "test pass" else len(training_passes) == 2:
             raise KeyboardInterrupt
-        return run_epoch(session, model, *args, **kwargs)
+        return run_epoch(session, model, train_op, *args, **kwargs)
 
-    monkeypatch.setattr(ptb_word_lm, "run_epoch", interrupted_in_test)
+    monkeypatch.setattr(ptb_word_lm, "run_epoch", interrupting)
     with pytest.raises(KeyboardInterrupt):
         ptb_word_lm.train(config, str(ROOT / "data" / "sample"), "block", 0, str(tmp_path))
-    assert "Interrupted during the test pass" in capsys.readouterr().err
+    assert message in capsys.readouterr().err
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["wall_seconds"] > 0 and results["test_perplexity"] is None
+    assert len(results["epochs"]) == (2 if interrupted == "test pass" else 1)
