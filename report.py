@@ -187,7 +187,8 @@ def seed_groups(runs):
     for _, run in runs:
         if describe(run, full_epochs(run))["complete"]:
             config = {**run["config"], "tie_weights": run["config"].get("tie_weights", False)}
-            key = [config, run.get("rnn_mode"), run.get("data") or run.get("data_path")]
+            data = "PTB" if is_ptb(run) else run.get("data") or run.get("data_path")
+            key = [config, run.get("rnn_mode"), data]
             groups[json.dumps(key, sort_keys=True)].append(run)
     return [group for group in groups.values() if len(group) > 1]
 

@@ -141,6 +141,12 @@ def test_runs_differing_only_in_seed_show_their_spread():
         runs.append((f"small_seed{seed}", run("small", 13, 100, 100, test=test)))
         runs[-1][1]["seed"] = seed
         runs[-1][1]["epochs"][-1]["valid_perplexity"] = test + 5
+    from_before_data = runs[0][1]  # as results/small.json: no "data", no tie_weights, another data_path
+    del from_before_data["data"], from_before_data["config"]["tie_weights"]
+    from_before_data.update(data_path="/elsewhere/ptb", epoch_size=2323)  # PTB's, at small's batch shape
+    for epoch in from_before_data["epochs"]:
+        epoch["train_steps"] = 2323
+    from_before_data["config"]["vocab_size"] = 10000
     other = run("small", 13, 100, 100, test=100.0)
     other["config"]["keep_prob"] = 0.9  # another config: not in the group
     partial = run("small", 1, 100, 100, test=200.0)  # not complete: not in the group
