@@ -8,7 +8,8 @@ comes from the training file only, ids ordered by descending frequency and then 
 (on PTB: the=0, <unk>=1, <eos>=2).
 
 `python reader.py download [DIR]` fetches the PTB files into DIR (default: data/ptb next to
-this file, DEFAULT_PTB_DIR).
+this file, DEFAULT_PTB_DIR). `python reader.py zipf DIR` writes a synthetic corpus of WikiText-2's
+size into DIR, to time and size a large vocabulary without WikiText.
 """
 import collections
 import hashlib
@@ -200,12 +201,38 @@ def download_ptb(dest_dir, url=PTB_URL):
     return dest_dir
 
 
+# WikiText-2's vocabulary and its train / valid / test token counts, <eos> included.
+WIKITEXT2_SIZE = {"vocab": 33278, "train": 2088628, "valid": 217646, "test": 245569}
+
+
+def write_zipf_corpus(dest_dir, size=WIKITEXT2_SIZE, words_per_line=20, seed=0):
+    """wiki.{train,valid,test}.tokens of size["split"] tokens each, <eos> included, drawn from
+    size["vocab"] - 1 words w0, w1, ... with P(rank r) proportional to 1/r (Zipf)."""
+    rng = np.random.default_rng(seed)
+    words = np.array([f"w{i}" for i in range(size["vocab"] - 1)])
+    p = 1.0 / np.arange(1, len(words) + 1)
+    os.makedirs(dest_dir, exist_ok=True)
+    for split in ("train", "valid", "test"):
+        lines = size[split] // (words_per_line + 1)
+        ids = rng.choice(len(words), size=(lines, words_per_line), p=p / p.sum())
+        if split == "train":  # every word at least once, so valid and test need no <unk>
+            ids.flat[:len(words)] = rng.permutation(len(words))
+        with open(os.path.join(dest_dir, f"wiki.{split}.tokens"), "w") as f:
+            f.writelines(" ".join(row) + "\n" for row in words[ids])
+    return dest_dir
+
+
 def main(argv):
-    if len(argv) not in (2, 3) or argv[1] != "download":
-        sys.exit(f"usage: python reader.py download [DIR]   (DIR defaults to {DEFAULT_PTB_DIR})")
+    usage = (f"usage: python reader.py download [DIR]   (DIR defaults to {DEFAULT_PTB_DIR})\n"
+             f"       python reader.py zipf DIR          (a synthetic corpus of WikiText-2's size)")
+    if len(argv) not in (2, 3) or argv[1] not in ("download", "zipf") or (argv[1] == "zipf" and len(argv) != 3):
+        sys.exit(usage)
     try:
-        print("PTB files written to", download_ptb(argv[2] if len(argv) == 3 else DEFAULT_PTB_DIR))
-    except UsageError as e:
+        if argv[1] == "zipf":
+            print("Zipf corpus written to", write_zipf_corpus(argv[2]))
+        else:
+            print("PTB files written to", download_ptb(argv[2] if len(argv) == 3 else DEFAULT_PTB_DIR))
+    except (UsageError, OSError) as e:
         sys.exit(f"reader.py: error: {e}")
 
 

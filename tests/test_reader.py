@@ -167,6 +167,23 @@ def test_default_data_path_is_ptb_when_fetched_else_the_sample(tmp_path, monkeyp
     assert reader.default_data_path() == str(tmp_path)
 
 
+def test_zipf_corpus_has_the_asked_size_and_a_zipf_vocabulary(tmp_path):
+    size = {"vocab": 201, "train": 21000, "valid": 2100, "test": 2100}
+    reader.write_zipf_corpus(str(tmp_path), size)
+    train, valid, test, word_to_id, unknown = reader.load_corpus(str(tmp_path))
+    assert (len(word_to_id), len(train), len(valid), len(test)) == (201, 21000, 2100, 2100)
+    assert unknown == {"valid": 0, "test": 0}
+    counts = np.bincount(train, minlength=201)
+    # P(w_r) ~ 1/(r+1): w0 is the commonest word and about twice as common as w1 (1,000 lines of 20)
+    assert word_to_id["w0"] == 0 and 1.6 < counts[word_to_id["w0"]] / counts[word_to_id["w1"]] < 2.4
+    assert counts[word_to_id[reader.EOS]] == 1000
+
+
+def test_zipf_command_needs_a_directory(tmp_path):
+    with pytest.raises(SystemExit, match="python reader.py zipf DIR"):
+        reader.main(["reader.py", "zipf"])
+
+
 def test_real_ptb_sizes(shared_ptb):
     train, valid, test, word_to_id, unknown = reader.load_corpus(shared_ptb)
     assert (len(train), len(valid), len(test), len(word_to_id)) == (929589, 73760, 82430, 10000)
