@@ -244,3 +244,20 @@ def test_ctrl_c_says_where_and_the_record_stays_whole(interrupted, message, tmp_
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["wall_seconds"] > 0 and results["test_perplexity"] is None
     assert len(results["epochs"]) == (2 if interrupted == "test pass" else 1)
+
+
+def test_a_run_written_before_the_module_split_still_evaluates_and_resumes(tmp_path):
+    # tests/data/run_86728ef: `ptb_word_lm.py --model=test --data_path=data/sample --hidden_size=8
+    # --max_max_epoch=2` at commit 86728ef, the last before lstm.py and run_dir.py (model.ckpt-1 left out).
+    save_path = tmp_path / "run"
+    shutil.copytree(ROOT / "tests" / "data" / "run_86728ef", save_path)
+    recorded = json.loads((save_path / "results.json").read_text())
+    evaluated = run_cli("--eval_only", f"--save_path={save_path}", "--data_path=data/sample")
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert f"Valid Perplexity: {recorded['epochs'][-1]['valid_perplexity']:.3f}" in evaluated.stdout
+    assert f"Test Perplexity: {recorded['test_perplexity']:.3f}" in evaluated.stdout
+    resumed = run_cli("--model=test", "--data_path=data/sample", "--hidden_size=8", "--max_max_epoch=3",
+                      f"--save_path={save_path}")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "2 epochs done, continuing at epoch 3" in resumed.stdout
+    assert [e["epoch"] for e in json.loads((save_path / "results.json").read_text())["epochs"]] == [1, 2, 3]
