@@ -3,7 +3,8 @@ whose next-word probabilities are averaged.
 
     python ensemble.py --data_path=data/ptb --json=results/ensemble_small_2.json runs/small runs/small_seed1
 
-Each member (a --save_path of ptb_word_lm.py, its best checkpoint) is run over the validation
+Each member (a --save_path of ptb_word_lm.py; its best checkpoint, or with --checkpoint=latest the
+model at the end of training, whose perplexities its results.json reports) is run over the validation
 stream and the batch-1 test pass, the passes single models are measured with, and only its
 probability of each target word is kept. The ensemble's probability of a word is the mean of the
 members' probabilities (not of their logits); its cost is the negative log of that mean.
@@ -25,9 +26,9 @@ import score
 from reader import UsageError
 
 
-def check_member(save_path, inputs, word_to_id):
+def check_member(save_path, inputs, word_to_id, which="best"):
     """Refuse a member trained on another corpus than the one of --data_path."""
-    _, member_vocab, _ = run_dir.load_trained(save_path, "best")
+    _, member_vocab, _ = run_dir.load_trained(save_path, which)
     if member_vocab != word_to_id:
         raise UsageError(f"{save_path} was trained with another vocabulary than the one of --data_path; "
                          f"every member must be trained on the same corpus")
@@ -38,10 +39,10 @@ def check_member(save_path, inputs, word_to_id):
                              f"{len(input_.data)} in --data_path); every member must be trained on the same corpus")
 
 
-def member_costs(save_path, inputs, word_to_id):
+def member_costs(save_path, inputs, word_to_id, which="best"):
     """The member's cost (nats) of every target word of each input, in order; and its config."""
-    check_member(save_path, inputs, word_to_id)
-    config, _, prefix = run_dir.load_trained(save_path, "best")
+    check_member(save_path, inputs, word_to_id, which)
+    config, _, prefix = run_dir.load_trained(save_path, which)
     costs = {}
     for name, input_ in inputs.items():
         with ptb_word_lm.restored_model(config, prefix, input_) as (session, model):
@@ -56,7 +57,7 @@ def average_perplexity(member_costs_of_one_pass):
     return float(np.exp(-log_mean_p.mean()))
 
 
-def evaluate_ensemble(save_paths, data_path):
+def evaluate_ensemble(save_paths, data_path, which="best"):
     """Results of the average of the runs in save_paths: per member and for the ensemble."""
     start = time.time()
     _, valid_data, test_data, word_to_id, _ = reader.load_corpus(data_path)
@@ -65,10 +66,10 @@ def evaluate_ensemble(save_paths, data_path):
               "test": ptb_word_lm.PTBInput(test_data, 1, min(ptb_word_lm.TEST_CHUNK, len(test_data) - 1),
                                            score_every_id=True)}
     for save_path in save_paths:  # all refusals before the first pass
-        check_member(save_path, inputs, word_to_id)
+        check_member(save_path, inputs, word_to_id, which)
     members, costs = [], {"valid": [], "test": []}
     for save_path in save_paths:
-        member, config = member_costs(save_path, inputs, word_to_id)
+        member, config = member_costs(save_path, inputs, word_to_id, which)
         results = run_dir.read_results(save_path)
         members.append({"results": os.path.join(save_path, "results.json"), "config": dataclasses.asdict(config),
                         "seed": results["seed"], "valid_perplexity": float(np.exp(member["valid"].mean())),
@@ -77,7 +78,7 @@ def evaluate_ensemble(save_paths, data_path):
               flush=True)
         for name in costs:
             costs[name].append(member[name])
-    return {"kind": "ensemble", "members": members,
+    return {"kind": "ensemble", "checkpoint": which, "members": members,
             "valid_perplexity": average_perplexity(costs["valid"]), "test_perplexity": average_perplexity(costs["test"]),
             "data_path": os.path.abspath(data_path),
             "data": {"naming": reader.corpus_files(data_path)[0], "vocab_size": len(word_to_id),
@@ -90,6 +91,7 @@ FLAGS = flags.FLAGS
 
 def define_flags():
     flags.DEFINE_string("data_path", None, "The corpus the members were trained on (default: as ptb_word_lm.py).")
+    flags.DEFINE_string("checkpoint", "best", "Each member's best (lowest valid perplexity) or latest checkpoint.")
     flags.DEFINE_string("json", None, "Write the results here as JSON.")
 
 
@@ -103,7 +105,7 @@ def main(argv):
     if FLAGS.json and (os.path.isdir(FLAGS.json) or not os.path.isdir(os.path.dirname(os.path.abspath(FLAGS.json)))):
         raise UsageError(f"--json={FLAGS.json} is a directory or in a directory that does not exist; "
                          f"give a file path like results/ensemble.json")
-    results = evaluate_ensemble(save_paths, FLAGS.data_path or reader.default_data_path())
+    results = evaluate_ensemble(save_paths, FLAGS.data_path or reader.default_data_path(), FLAGS.checkpoint)
     print(f"Average of {len(save_paths)}: Valid Perplexity: {results['valid_perplexity']:.3f} "
           f"Test Perplexity: {results['test_perplexity']:.3f}")
     if FLAGS.json:

@@ -39,6 +39,16 @@ def test_an_ensemble_of_one_is_the_model_itself(runs):
     assert results["members"][0]["seed"] == 1 and results["members"][0]["test_perplexity"] == pytest.approx(test, rel=1e-5)
 
 
+def test_latest_members_are_the_models_their_results_report(runs):
+    with contextlib.redirect_stdout(io.StringIO()):
+        results = ensemble.evaluate_ensemble(runs, SAMPLE, "latest")
+    assert results["checkpoint"] == "latest"
+    for member, run in zip(results["members"], runs):
+        recorded = json.loads((ROOT / run / "results.json").read_text())
+        assert member["valid_perplexity"] == pytest.approx(recorded["epochs"][-1]["valid_perplexity"], rel=1e-5)
+        assert member["test_perplexity"] == pytest.approx(recorded["test_perplexity"], rel=1e-5)
+
+
 def test_two_identical_members_are_one(runs, tmp_path):
     twin = shutil.copytree(runs[0], tmp_path / "twin")
     with contextlib.redirect_stdout(io.StringIO()):
