@@ -219,6 +219,7 @@ def ensemble_row(name, ensemble):
     ref_valid, ref_test = averaged.get(len(members), (None, None))
     tests = [member["test_perplexity"] for member in members if member.get("test_perplexity") is not None]
     test = ensemble.get("test_perplexity")
+    described += {"latest": ", final epoch", "best": ", best valid epoch"}.get(ensemble.get("checkpoint"), "")
     return [name, described + ("" if is_ptb(ensemble) else ", not PTB"), fmt(ensemble.get("valid_perplexity")),
             fmt(test), fmt(ref_valid, ref_test), diff(test, ref_test),
             fmt(min(tests) if tests else None), fmt(statistics.mean(tests) if tests else None)]
