@@ -144,6 +144,11 @@ def learning_rate(config, epoch):
     return config.learning_rate * config.lr_decay ** max(epoch - config.max_epoch, 0)
 
 
+def progress_line(fraction, perplexity, words_per_second):
+    """The tutorial's line, printed every tenth of a pass."""
+    return f"{fraction:.3f} perplexity: {perplexity:.3f} speed: {words_per_second:.0f} wps"
+
+
 def run_epoch(session, model, train_op=None, verbose=False, max_steps=None):
     """One pass over model.input_ (its first max_steps batches, if given), carrying the LSTM
     state from batch to batch.
@@ -173,8 +178,8 @@ def run_epoch(session, model, train_op=None, verbose=False, max_steps=None):
         num_targets += values["num_targets"]
         words += x.size
         if verbose and step % report_every == report_every - 1:
-            print(f"{(step + 1) / epoch_size:.3f} perplexity: {np.exp(costs / num_targets):.3f} "
-                  f"speed: {words / (time.time() - start_time):.0f} wps", flush=True)
+            print(progress_line((step + 1) / epoch_size, np.exp(costs / num_targets),
+                                words / (time.time() - start_time)), flush=True)
     return float(np.exp(costs / num_targets)), words / (time.time() - start_time)
 
 

@@ -206,19 +206,19 @@ WIKITEXT2_SIZE = {"vocab": 33278, "train": 2088628, "valid": 217646, "test": 245
 
 
 def write_zipf_corpus(dest_dir, size=WIKITEXT2_SIZE, words_per_line=20, seed=0):
-    """wiki.{train,valid,test}.tokens of size["split"] tokens each, <eos> included, drawn from
-    size["vocab"] - 1 words w0, w1, ... with P(rank r) proportional to 1/r (Zipf)."""
+    """wiki.{train,valid,test}.tokens of size[split] tokens each, <eos> included, in lines of
+    about words_per_line words drawn from size["vocab"] - 1 words w0, w1, ... with P(w_r) ~ 1/(r+1)."""
     rng = np.random.default_rng(seed)
     words = np.array([f"w{i}" for i in range(size["vocab"] - 1)])
     p = 1.0 / np.arange(1, len(words) + 1)
     os.makedirs(dest_dir, exist_ok=True)
     for split in ("train", "valid", "test"):
-        lines = size[split] // (words_per_line + 1)
-        ids = rng.choice(len(words), size=(lines, words_per_line), p=p / p.sum())
+        lines = -(-size[split] // (words_per_line + 1))
+        ids = rng.choice(len(words), size=size[split] - lines, p=p / p.sum())
         if split == "train":  # every word at least once, so valid and test need no <unk>
-            ids.flat[:len(words)] = rng.permutation(len(words))
+            ids[:len(words)] = rng.permutation(len(words))
         with open(os.path.join(dest_dir, f"wiki.{split}.tokens"), "w") as f:
-            f.writelines(" ".join(row) + "\n" for row in words[ids])
+            f.writelines(" ".join(row) + "\n" for row in np.array_split(words[ids], lines))
     return dest_dir
 
 

@@ -285,6 +285,7 @@ def new_results(config, rnn_mode, seed, data_path, word_to_id, train_data, valid
 
 
 def finished_message(save_path, results):
+    """What a finished run's command, given again, says instead of training."""
     test = f"{results['test_perplexity']:.3f}" if results["test_perplexity"] is not None else "not run"
     return (f"{save_path} holds a finished run of {len(results['epochs'])} epochs (valid perplexity "
             f"{results['epochs'][-1]['valid_perplexity']:.3f}, test {test}); its results are in "

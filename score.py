@@ -51,7 +51,7 @@ def word_costs(session, model, progress=False):
     carried from batch to batch (for a score_every_id input: every id after the first, in order).
 
     With progress, a pass of ten batches or more prints the tutorial's progress line to stderr
-    every tenth of the way.
+    every epoch_size // 10 batches.
     """
     losses = tf.nn.sparse_softmax_cross_entropy_with_logits(
         labels=tf.reshape(tf.transpose(model.targets), [-1]), logits=model.logits)
@@ -63,11 +63,11 @@ def word_costs(session, model, progress=False):
         values, state = session.run([losses, model.final_state], feed)
         costs.append(values if weights is None else values[weights.reshape(-1) > 0])
         feed = ptb_word_lm.state_feed(model, state)
-        total += costs[-1].sum()
+        total += float(costs[-1].sum())
         if report_every and (step + 1) % report_every == 0:
             words = sum(map(len, costs))
-            print(f"{(step + 1) / epoch_size:.3f} perplexity: {np.exp(total / words):.3f} "
-                  f"speed: {words / (time.time() - start):.0f} wps", file=sys.stderr, flush=True)
+            print(ptb_word_lm.progress_line((step + 1) / epoch_size, np.exp(total / words),
+                                            words / (time.time() - start)), file=sys.stderr, flush=True)
     return np.concatenate(costs)
 
 

@@ -3,6 +3,7 @@ import dataclasses
 import io
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -44,7 +45,7 @@ def test_latest_members_are_the_models_their_results_report(runs):
         results = ensemble.evaluate_ensemble(runs, SAMPLE, "latest")
     assert results["checkpoint"] == "latest"
     for member, run in zip(results["members"], runs):
-        recorded = json.loads((ROOT / run / "results.json").read_text())
+        recorded = json.loads(Path(run, "results.json").read_text())
         assert member["valid_perplexity"] == pytest.approx(recorded["epochs"][-1]["valid_perplexity"], rel=1e-5)
         assert member["test_perplexity"] == pytest.approx(recorded["test_perplexity"], rel=1e-5)
 

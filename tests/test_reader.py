@@ -168,10 +168,10 @@ def test_default_data_path_is_ptb_when_fetched_else_the_sample(tmp_path, monkeyp
 
 
 def test_zipf_corpus_has_the_asked_size_and_a_zipf_vocabulary(tmp_path):
-    size = {"vocab": 201, "train": 21000, "valid": 2100, "test": 2100}
+    size = {"vocab": 201, "train": 21000, "valid": 2113, "test": 2120}  # 2,113 and 2,120: not whole lines of 21
     reader.write_zipf_corpus(str(tmp_path), size)
     train, valid, test, word_to_id, unknown = reader.load_corpus(str(tmp_path))
-    assert (len(word_to_id), len(train), len(valid), len(test)) == (201, 21000, 2100, 2100)
+    assert (len(word_to_id), len(train), len(valid), len(test)) == (201, 21000, 2113, 2120)
     assert unknown == {"valid": 0, "test": 0}
     counts = np.bincount(train, minlength=201)
     # P(w_r) ~ 1/(r+1): w0 is the commonest word and about twice as common as w1 (1,000 lines of 20)

@@ -26,6 +26,7 @@ def documented_commands(text):
     for block in re.findall(r"(?:^    .*\n)+", text, flags=re.MULTILINE):
         lines = [line[4:] for line in block.splitlines()]
         if lines[0].startswith("$ python "):
+            assert len(lines) > 1, f"{lines[0]}: the README shows no output to check"
             commands.append((lines[0][2:], lines[1:]))
     return commands
 
