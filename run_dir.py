@@ -255,7 +255,8 @@ def remove_partial_checkpoints(save_path):
 
 
 def machine_description():
-    """CPU model, cores, system, and which of SPEED_FLAGS the CPU has."""
+    """CPU model, cores, system, which of SPEED_FLAGS the CPU has, and the TensorFlow thread
+    counts set in the environment (None: TensorFlow's default, one per core)."""
     cpu, cpu_flags = platform.processor(), set()
     try:
         with open("/proc/cpuinfo") as f:
@@ -266,7 +267,8 @@ def machine_description():
     except (OSError, KeyError):
         pass
     return {"cpu": cpu, "cores": os.cpu_count(), "system": platform.platform(),
-            "flags": [flag for flag in SPEED_FLAGS if flag in cpu_flags], "avx512": "avx512f" in cpu_flags}
+            "flags": [flag for flag in SPEED_FLAGS if flag in cpu_flags], "avx512": "avx512f" in cpu_flags,
+            "threads": {name: os.environ.get(f"TF_NUM_{name.upper()}_THREADS") for name in ("intraop", "interop")}}
 
 
 def versions():

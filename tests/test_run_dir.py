@@ -14,6 +14,7 @@ import tensorflow as tf
 
 import configs
 import ptb_word_lm
+import run_dir
 from conftest import ROOT, run_cli
 
 tf.compat.v1.disable_eager_execution()
@@ -262,3 +263,9 @@ def test_a_run_written_before_the_module_split_still_evaluates_and_resumes(tmp_p
     assert resumed.returncode == 0, resumed.stderr
     assert "2 epochs done, continuing at epoch 3" in resumed.stdout
     assert [e["epoch"] for e in json.loads((save_path / "results.json").read_text())["epochs"]] == [1, 2, 3]
+
+
+def test_the_machine_record_names_the_thread_counts_set_in_the_environment(monkeypatch):
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "1")
+    monkeypatch.delenv("TF_NUM_INTEROP_THREADS", raising=False)
+    assert run_dir.machine_description()["threads"] == {"intraop": "1", "interop": None}
