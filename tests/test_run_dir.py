@@ -269,3 +269,22 @@ def test_the_machine_record_names_the_thread_counts_set_in_the_environment(monke
     monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "1")
     monkeypatch.delenv("TF_NUM_INTEROP_THREADS", raising=False)
     assert run_dir.machine_description()["threads"] == {"intraop": "1", "interop": None}
+
+
+def test_a_tied_run_resumes_evaluates_and_serves_and_an_untied_command_is_refused(tmp_path):
+    save_path = tmp_path / "tied"
+    tied = [*SHORT_RUN, "--tie_weights", f"--save_path={save_path}"]
+    assert run_cli(*tied, "--max_max_epoch=1").returncode == 0
+    before = snapshot(save_path)
+    untied = run_cli(*SHORT_RUN, "--max_max_epoch=2", f"--save_path={save_path}")
+    assert untied.returncode == 1 and "tie_weights: True there, False now" in untied.stderr
+    assert len(untied.stderr.strip().splitlines()) == 1 and snapshot(save_path) == before
+    resumed = run_cli(*tied, "--max_max_epoch=2")
+    assert resumed.returncode == 0 and "continuing at epoch 2" in resumed.stdout, resumed.stderr
+    evaluated = run_cli("--data_path=data/sample", f"--save_path={save_path}", "--eval_only")
+    assert evaluated.returncode == 0 and "Test Perplexity: " in evaluated.stdout, evaluated.stderr
+    for program, *args in (("score.py", str(ROOT / "data" / "sentences.txt")),
+                           ("generate.py", "--prompt=the", "--next_words=3"),
+                           ("export.py", f"--export_dir={tmp_path / 'exported'}")):
+        served = run_cli(f"--save_path={save_path}", *args, program=program)
+        assert served.returncode == 0, f"{program}: {served.stderr}"
