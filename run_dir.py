@@ -19,6 +19,7 @@ import math
 import os
 import platform
 import shutil
+import subprocess
 import time
 
 import numpy as np
@@ -271,8 +272,22 @@ def machine_description():
             "threads": {name: os.environ.get(f"TF_NUM_{name.upper()}_THREADS") for name in ("intraop", "interop")}}
 
 
+def code_version():
+    """The project's git commit, with "+changes" when files differ from it; None outside a git checkout."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        commit = subprocess.run(["git", "-C", here, "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, timeout=10, check=True).stdout.strip()
+        changed = subprocess.run(["git", "-C", here, "status", "--porcelain", "--untracked-files=no"],
+                                 capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return commit + ("+changes" if changed else "")
+
+
 def versions():
-    return {"python": platform.python_version(), "tensorflow": tf.__version__, "numpy": np.__version__}
+    return {"python": platform.python_version(), "tensorflow": tf.__version__, "numpy": np.__version__,
+            "code": code_version()}
 
 
 def new_results(config, rnn_mode, seed, data_path, word_to_id, train_data, valid_data, test_data):

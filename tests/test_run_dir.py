@@ -288,3 +288,13 @@ def test_a_tied_run_resumes_evaluates_and_serves_and_an_untied_command_is_refuse
                            ("export.py", f"--export_dir={tmp_path / 'exported'}")):
         served = run_cli(f"--save_path={save_path}", *args, program=program)
         assert served.returncode == 0, f"{program}: {served.stderr}"
+
+
+def test_versions_name_the_code_commit():
+    code = run_dir.versions()["code"]
+    commit = shutil.which("git") and subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                                                    capture_output=True, text=True)
+    if not commit or commit.returncode != 0:
+        assert code is None  # no git, or not a git checkout
+    else:
+        assert code.split("+")[0] == commit.stdout.strip()
