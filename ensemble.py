@@ -40,8 +40,8 @@ def check_member(save_path, inputs, word_to_id, which="best"):
 
 
 def member_costs(save_path, inputs, word_to_id, which="best"):
-    """The member's cost (nats) of every target word of each input, in order; and its config."""
-    check_member(save_path, inputs, word_to_id, which)
+    """The member's cost (nats) of every target word of each input, in order; and its config.
+    The member is assumed to have passed check_member."""
     config, _, prefix = run_dir.load_trained(save_path, which)
     costs = {}
     for name, input_ in inputs.items():
@@ -63,8 +63,7 @@ def evaluate_ensemble(save_paths, data_path, which="best"):
     _, valid_data, test_data, word_to_id, _ = reader.load_corpus(data_path)
     first = run_dir.saved_config(save_paths[0], run_dir.read_results(save_paths[0]))
     inputs = {"valid": ptb_word_lm.PTBInput(valid_data, first.batch_size, first.num_steps),
-              "test": ptb_word_lm.PTBInput(test_data, 1, min(ptb_word_lm.TEST_CHUNK, len(test_data) - 1),
-                                           score_every_id=True)}
+              "test": ptb_word_lm.scoring_input(test_data)}
     for save_path in save_paths:  # all refusals before the first pass
         check_member(save_path, inputs, word_to_id, which)
     members, costs = [], {"valid": [], "test": []}

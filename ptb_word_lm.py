@@ -183,6 +183,12 @@ def run_epoch(session, model, train_op=None, verbose=False, max_steps=None):
     return float(np.exp(costs / num_targets)), words / (time.time() - start_time)
 
 
+def scoring_input(data):
+    """The tutorial's test pass over data (batch_size = num_steps = 1: every id after the first
+    scored in order), run TEST_CHUNK ids per session call."""
+    return PTBInput(data, 1, min(TEST_CHUNK, len(data) - 1), score_every_id=True)
+
+
 def build_models(config, train_data, valid_data, test_data, rnn_mode, seed):
     """Train, Valid and Test models in one graph, sharing one set of weights."""
     tf.compat.v1.set_random_seed(seed)
@@ -190,8 +196,7 @@ def build_models(config, train_data, valid_data, test_data, rnn_mode, seed):
     inputs = {
         "Train": PTBInput(train_data, config.batch_size, config.num_steps),
         "Valid": PTBInput(valid_data, config.batch_size, config.num_steps),
-        # The tutorial's test pass: batch_size = num_steps = 1, every test id scored in order.
-        "Test": PTBInput(test_data, 1, min(TEST_CHUNK, len(test_data) - 1), score_every_id=True),
+        "Test": scoring_input(test_data),
     }
     models = {}
     for name, input_ in inputs.items():

@@ -79,7 +79,7 @@ def score(save_path, which, lines, name="text", progress=False):
     """
     config, word_to_id, prefix = run_dir.load_trained(save_path, which)
     ids, unknown = text_ids(lines, word_to_id, name)
-    input_ = ptb_word_lm.PTBInput(ids, 1, min(ptb_word_lm.TEST_CHUNK, len(ids) - 1), score_every_id=True)
+    input_ = ptb_word_lm.scoring_input(ids)
     with ptb_word_lm.restored_model(config, prefix, input_) as (session, model):
         costs = word_costs(session, model, progress)
     ends = np.cumsum([len(line) + 1 for line in lines])
