@@ -1,6 +1,7 @@
 """Training and evaluation speed of PTBModel, as words/s and as shares of this machine's matmul peak.
 
     python benchmark.py --model=small --json=results/benchmark_small.json
+    python benchmark.py --table=results/benchmark_small.json,results/benchmark_large.json
 
 In one process, for each rnn_mode: trains on random PTB-shaped ids for --warmup batches, then
 --rounds rounds of (the peaks; --steps training batches), and times the validation-shaped pass and
@@ -16,10 +17,11 @@ The TensorFlow recurrent matmul of one time step (batch x hidden x 4 hidden) is 
 for information. This VM's speed drifts by tens of percent within minutes, so each round's
 words/s is divided by the peaks measured just before it, and the medians are reported. The
 machine (CPU model and flags) and the versions are recorded: shares from an AVX2 machine and from
-an AVX-512 machine are not comparable.
+an AVX-512 machine are not comparable. --table prints the README's speed table from such JSONs.
 """
 import collections
 import dataclasses
+import json
 import os
 import resource
 import time
@@ -176,6 +178,43 @@ def check_writable(path):
                          f"existing directory you can write to") from None
 
 
+def table_rows(results):
+    """The README speed table's rows (Markdown) for one benchmark JSON's results, one per rnn_mode."""
+    rows = []
+    for rnn_mode, s in results["modes"].items():
+        shares = [r["share_of_square_peak"] for r in s["train_rounds"]]
+        projected = " (projected)" if s["test_ids_timed"] < PTB_TEST_IDS else ""
+        test_pass = s["test_pass_seconds"]
+        test_pass = f"{test_pass / 60:.1f} min" if test_pass >= 120 else f"{test_pass:.1f} s"
+        rows.append(f"| {results['model']} | {rnn_mode} | {report.machine(results['machine'])} | {s['train_wps']:,.0f} | "
+                    f"{s['share_of_square_peak']:.0%} ({min(shares):.0%}–{max(shares):.0%}) | "
+                    f"{s['tf_square_peak_gflops']:.0f} | {s['share_of_shape_peak']:.0%} of {s['tf_shape_peak_gflops']:.0f} | "
+                    f"{s['valid_wps']:,.0f} | {test_pass}{projected} | {s['peak_memory_mb']:,.0f} MB |")
+    return rows
+
+
+def print_table(paths):
+    """Print the speed table of the benchmark JSONs at paths."""
+    rows = []
+    for path in paths:
+        try:
+            with open(path) as f:
+                results = json.load(f)
+        except ValueError as e:
+            raise UsageError(f"--table: {path} is not JSON ({e}); give files written by benchmark.py --json") from None
+        except OSError as e:
+            raise UsageError(f"--table: {path} cannot be read ({e.strerror}); give benchmark JSONs that exist") from None
+        try:
+            rows += table_rows(results)
+        except (KeyError, TypeError, AttributeError) as e:
+            raise UsageError(f"--table: {path} is not a JSON written by benchmark.py --json (no {e}); "
+                             f"give files written by this version of benchmark.py") from None
+    print(f"| model | rnn_mode | machine | train words/s | share of TF's {SQUARE_SIZE}³ peak, median (range) | "
+          f"that peak, GFLOP/s | share of TF at the model's shapes, GFLOP/s | valid words/s | batch-1 test pass | "
+          f"peak memory |\n|" + " --- |" * 10)
+    print("\n".join(rows))
+
+
 FLAGS = flags.FLAGS
 
 
@@ -190,11 +229,16 @@ def define_flags():
     flags.DEFINE_integer("square_size", SQUARE_SIZE, "Size of the square matmul of the large-square peak.",
                          lower_bound=1)
     flags.DEFINE_string("json", None, "Write the results here as JSON.")
+    flags.DEFINE_list("table", None, "Print the README's speed table from these benchmark JSONs, comma-separated, "
+                      "and time nothing.")
 
 
 def main(argv):
     if len(argv) > 1:
         raise UsageError(f"unexpected argument {argv[1]!r}; all options are flags like --model=small")
+    if FLAGS.table:
+        print_table(FLAGS.table)
+        return
     config = configs.get_config(FLAGS.model)
     if not FLAGS.rnn_modes or not set(FLAGS.rnn_modes) <= set(lstm.RNN_MODES):
         raise UsageError(f"--rnn_modes={','.join(FLAGS.rnn_modes)}: give one or more of "

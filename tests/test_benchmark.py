@@ -1,5 +1,6 @@
 import dataclasses
 import itertools
+import json
 import time
 
 import pytest
@@ -7,6 +8,7 @@ import tensorflow as tf
 
 import benchmark
 import configs
+import report
 from conftest import run_cli
 
 tf.compat.v1.disable_eager_execution()
@@ -65,6 +67,9 @@ def test_each_round_is_divided_by_the_peaks_measured_before_it(monkeypatch):
     (["stray"], "unexpected argument 'stray'"),
     (["--steps=0"], "flag --steps=0: 0 is not a positive integer"),
     (["--no_such_flag=1"], "no_such_flag"),
+    (["--table=/no/such.json"], "--table: /no/such.json cannot be read (No such file or directory)"),
+    (["--table=README.md"], "--table: README.md is not JSON"),
+    (["--table=results/small.json"], "--table: results/small.json is not a JSON written by benchmark.py --json"),
 ])
 def test_bad_input_is_one_line_before_any_timing(args, message):
     result = run_cli("--model=test", "--rounds=1", "--steps=1", "--warmup=1", "--test_ids=100", "--square_size=8",
@@ -73,3 +78,23 @@ def test_bad_input_is_one_line_before_any_timing(args, message):
     assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("benchmark.py: error: "), result.stderr
     assert message in result.stderr
     assert result.stdout == ""  # nothing was timed
+
+
+def test_the_table_has_a_row_per_rnn_mode_with_the_jsons_medians_and_machine(tmp_path):
+    path = tmp_path / "benchmark_test.json"
+    timed = run_cli("--model=test", "--rnn_modes=basic,block", "--rounds=3", "--steps=1", "--warmup=1",
+                    "--test_ids=100", "--square_size=8", f"--json={path}", program="benchmark.py")
+    assert timed.returncode == 0, timed.stderr
+    result = run_cli(f"--table={path}", program="benchmark.py")
+    assert result.returncode == 0 and result.stderr == ""
+    header, rule, *rows = result.stdout.splitlines()
+    assert header.startswith("| model | rnn_mode | machine |") and rule.count("---") == header.count("|") - 1
+    saved = json.loads(path.read_text())
+    assert [row.split(" | ")[1] for row in rows] == ["basic", "block"]
+    for row, s in zip(rows, saved["modes"].values()):
+        cells = row.strip("| ").split(" | ")
+        assert len(cells) == 10 and cells[0] == "test"
+        assert cells[3] == f"{s['train_wps']:,.0f}"
+        assert cells[4].startswith(f"{s['share_of_square_peak']:.0%} (")
+        assert cells[2] == report.machine(saved["machine"]) and ("AVX" in cells[2]) == ("flags" in saved["machine"])
+        assert cells[8].endswith("(projected)")  # 100 ids timed, not PTB's 82,430
