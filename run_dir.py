@@ -54,11 +54,15 @@ def prepare(save_path):
                          f"give a directory you can write to") from None
 
 
-def write_json(path, value):
-    """Write value as JSON to path atomically: a reader sees the old file or the new one."""
-    with open(path + ".tmp", "w") as f:
-        json.dump(value, f, indent=2)
+def write_atomically(path, text):
+    """Write text to path so that a reader sees the old file or the new one, never a part."""
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        f.write(text)
     os.replace(path + ".tmp", path)
+
+
+def write_json(path, value):
+    write_atomically(path, json.dumps(value, indent=2))
 
 
 def read_results(save_path):
@@ -87,10 +91,8 @@ def saved_config(save_path, results):
 
 
 def write_vocab(save_path, word_to_id):
-    path = os.path.join(save_path, "vocab.txt")
-    with open(path + ".tmp", "w", encoding="utf-8") as f:
-        f.writelines(word + "\n" for word in sorted(word_to_id, key=word_to_id.get))
-    os.replace(path + ".tmp", path)
+    write_atomically(os.path.join(save_path, "vocab.txt"),
+                     "".join(word + "\n" for word in sorted(word_to_id, key=word_to_id.get)))
 
 
 def read_vocab(save_path):
