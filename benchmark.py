@@ -225,7 +225,7 @@ def define_flags():
     flags.DEFINE_integer("steps", 40, "Training batches timed per round.", lower_bound=1)
     flags.DEFINE_integer("rounds", 5, "Rounds of (matmul peaks, training batches); medians reported.", lower_bound=1)
     flags.DEFINE_integer("test_ids", PTB_TEST_IDS, "Ids the batch-1 test pass is timed on; its time is "
-                         "projected to PTB's 82,430 (the full pass is 13–20 min for large here).", lower_bound=100)
+                         "projected to PTB's 82,430 (the full pass is minutes for large).", lower_bound=100)
     flags.DEFINE_integer("square_size", SQUARE_SIZE, "Size of the square matmul of the large-square peak.",
                          lower_bound=1)
     flags.DEFINE_string("json", None, "Write the results here as JSON.")
