@@ -222,14 +222,14 @@ def check_corpus_fits(config, train_data, valid_data, test_data):
 
 
 @contextlib.contextmanager
-def restored_model(config, prefix, input_, rnn_mode=EVAL_RNN_MODE):
+def restored_model(config, prefix, input_):
     """(session, model): PTBModel(is_training=False) over input_ with the weights of checkpoint prefix.
 
     The model's graph is the default graph inside the block, so ops can be added on top of it.
     """
     with tf.Graph().as_default(), tf.compat.v1.Session() as session:
         with tf.compat.v1.variable_scope("Model"):
-            model = PTBModel(False, config, input_, rnn_mode)
+            model = PTBModel(False, config, input_, EVAL_RNN_MODE)
         run_dir.restore(tf.compat.v1.train.Saver(), session, prefix)
         yield session, model
 
