@@ -293,6 +293,8 @@ def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_
     print(f"Data: {data_path}: {len(word_to_id)} words in the vocabulary, {len(train_data)} / "
           f"{len(valid_data)} / {len(test_data)} train / valid / test ids; words not in the "
           f"vocabulary mapped to {reader.UNK}: valid {unknown['valid']}, test {unknown['test']}")
+    unigram = results["data"]["unigram_valid_perplexity"]
+    print(f"Word frequencies alone (a unigram model) give valid perplexity {unigram:.1f}")
     start_time = time.time()
 
     with tf.Graph().as_default():
@@ -321,6 +323,11 @@ def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_
                         raise UsageError(f"training diverged in epoch {epoch}: {e}; {kept}; lower --learning_rate "
                                          f"or --max_grad_norm (or --init_scale, if it diverged in the first "
                                          f"steps)") from None
+                    if record["valid_perplexity"] >= unigram:
+                        print(f"Warning: epoch {epoch}: valid perplexity {record['valid_perplexity']:.1f} is no better "
+                              f"than word frequencies alone ({unigram:.1f}), so the model is not using the context. "
+                              f"A small, medium or large model in this state has failed (README: the large run): "
+                              f"stop it and try another --seed", flush=True)
                     is_best = all(record["valid_perplexity"] < e["valid_perplexity"] for e in results["epochs"])
                     run_dir.add_epoch(save_path, results, segment, record, time.time() - start_time)
                     if save_path:

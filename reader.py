@@ -137,6 +137,14 @@ def load_corpus(data_path):
     return train_ids, valid_ids, test_ids, word_to_id, {"valid": valid_unknown, "test": test_unknown}
 
 
+def unigram_perplexity(train_ids, ids):
+    """Perplexity of ids under the training set's word frequencies alone, the baseline that a
+    language model beats by using context. Every id comes from the training vocabulary, so every
+    count is at least 1."""
+    log_p = np.log(np.bincount(train_ids) / len(train_ids))
+    return float(np.exp(-log_p[ids].mean()))
+
+
 def default_data_path():
     """DEFAULT_PTB_DIR when the user has fetched PTB, else the small sample corpus shipped here."""
     return DEFAULT_PTB_DIR if os.path.isfile(os.path.join(DEFAULT_PTB_DIR, "ptb.train.txt")) else SAMPLE_DIR

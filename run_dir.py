@@ -298,7 +298,8 @@ def new_results(config, rnn_mode, seed, data_path, word_to_id, train_data, valid
             "epoch_size": reader.epoch_size(len(train_data), config.batch_size, config.num_steps),
             "data_path": os.path.abspath(data_path),
             "data": {"naming": reader.corpus_files(data_path)[0], "vocab_size": len(word_to_id),
-                     "train_ids": len(train_data), "valid_ids": len(valid_data), "test_ids": len(test_data)},
+                     "train_ids": len(train_data), "valid_ids": len(valid_data), "test_ids": len(test_data),
+                     "unigram_valid_perplexity": reader.unigram_perplexity(train_data, valid_data)},
             "versions": versions(), "machine": machine_description(), "num_parameters": None,
             "segments": [], "epochs": [], "test_perplexity": None, "test_seconds": None, "wall_seconds": 0.0}
 

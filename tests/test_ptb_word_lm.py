@@ -8,6 +8,7 @@ import tensorflow as tf
 
 import configs
 import ptb_word_lm
+import reader
 from conftest import ROOT, run_cli, write_corpus
 
 tf.compat.v1.disable_eager_execution()
@@ -147,11 +148,21 @@ def test_skip_test_leaves_out_the_test_pass(tmp_path):
     assert results["epochs"][0]["valid_perplexity"] > 1
 
 
+@pytest.mark.parametrize("unigram, warned", [(1.0, True), (1e9, False)])
+def test_a_model_no_better_than_word_frequencies_is_flagged(tmp_path, capsys, monkeypatch, unigram, warned):
+    monkeypatch.setattr(reader, "unigram_perplexity", lambda train_ids, ids: unigram)
+    results = ptb_word_lm.train(dataclasses.replace(TINY, max_max_epoch=1), tiny_corpus(tmp_path), "block", 0,
+                                skip_test=True)
+    assert results["data"]["unigram_valid_perplexity"] == unigram
+    assert ("Warning: epoch 1: valid perplexity" in capsys.readouterr().out) == warned
+
+
 def test_cli_end_to_end_on_the_sample(tmp_path):
     result = run_cli("--model=test", f"--save_path={tmp_path / 'run'}", "--data_path=data/sample")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Epoch: 1 Learning rate: 1.000" in out
+    assert "Word frequencies alone (a unigram model) give valid perplexity 171.4" in out
     assert "Epoch: 1 Train Perplexity:" in out and "Epoch: 1 Valid Perplexity:" in out
     assert len([line for line in out.splitlines() if " wps" in line]) >= 9
     assert out.splitlines()[-1].startswith("Test Perplexity: ")

@@ -184,8 +184,16 @@ def test_zipf_command_needs_a_directory(tmp_path):
         reader.main(["reader.py", "zipf"])
 
 
+def test_unigram_perplexity_uses_the_training_frequencies():
+    train = np.array([0, 0, 1, 2], np.int32)  # p = 1/2, 1/4, 1/4
+    assert reader.unigram_perplexity(train, np.array([0, 1], np.int32)) == pytest.approx(8 ** 0.5)
+    assert reader.unigram_perplexity(train, train) == pytest.approx(2 ** 1.5)
+
+
 def test_real_ptb_sizes(shared_ptb):
     train, valid, test, word_to_id, unknown = reader.load_corpus(shared_ptb)
     assert (len(train), len(valid), len(test), len(word_to_id)) == (929589, 73760, 82430, 10000)
     assert (word_to_id["the"], word_to_id["<unk>"], word_to_id["<eos>"]) == (0, 1, 2)
     assert unknown == {"valid": 0, "test": 0}
+    assert reader.unigram_perplexity(train, valid) == pytest.approx(687.03, abs=0.01)
+    assert reader.unigram_perplexity(train, test) == pytest.approx(639.30, abs=0.01)
