@@ -1,4 +1,5 @@
 """How every program here starts: its flags, graph mode, and a user's mistake as one line."""
+import signal
 import sys
 
 from absl import app, flags
@@ -7,14 +8,24 @@ from quiet_tf import tf
 from reader import UsageError
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`kill`), handled like Ctrl-C: the way to stop a run started in the background with
+    nohup, which ignores Ctrl-C's SIGINT."""
+
+
+def raise_terminated(signum, frame):
+    raise Terminated
+
+
 def run_program(name, define_program_flags, program_main):
     """Define the program's flags and run program_main(argv) in TensorFlow's graph mode.
 
     A UsageError or a bad flag ends the program with one line on stderr and exit code 1,
-    Ctrl-C with exit code 130.
+    Ctrl-C with exit code 130 and SIGTERM with 143.
     """
     define_program_flags()
     tf.compat.v1.disable_eager_execution()
+    signal.signal(signal.SIGTERM, raise_terminated)
 
     def parse_flags(argv):
         try:
@@ -26,5 +37,5 @@ def run_program(name, define_program_flags, program_main):
         app.run(program_main, flags_parser=parse_flags)
     except UsageError as e:
         sys.exit(f"{name}: error: {e}")
-    except KeyboardInterrupt:
-        sys.exit(130)
+    except KeyboardInterrupt as e:
+        sys.exit(143 if isinstance(e, Terminated) else 130)

@@ -102,9 +102,11 @@ def test_eval_only_without_checkpoint(tmp_path):
     assert result.returncode != 0 and "no best checkpoint" in result.stderr
 
 
-def test_ctrl_c_keeps_the_checkpoint_and_says_how_to_resume(tmp_path):
-    returncode, _, err = start_and_stop_after_first_epoch(tmp_path, signal.SIGINT)
-    assert returncode == 130 and "run the same command again to resume" in err and "Traceback" not in err
+@pytest.mark.parametrize("sig, expected_returncode", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])  # Ctrl-C, kill
+def test_ctrl_c_or_kill_keeps_the_checkpoint_and_says_how_to_resume(tmp_path, sig, expected_returncode):
+    returncode, _, err = start_and_stop_after_first_epoch(tmp_path, sig)
+    assert returncode == expected_returncode
+    assert "run the same command again to resume" in err and "Traceback" not in err
     assert tf.train.latest_checkpoint(str(tmp_path))
 
 
