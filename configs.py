@@ -117,6 +117,11 @@ def get_config(name):
     return CONFIGS[name]()
 
 
+def learning_rate(config, epoch):
+    """The rate of `epoch` (counted from 1): constant for max_epoch epochs, then decayed."""
+    return config.learning_rate * config.lr_decay ** max(epoch - config.max_epoch, 0)
+
+
 MAX_SEED = 2**32 - 1  # the largest seed numpy's RandomState takes; --seed of every program
 
 

@@ -143,11 +143,6 @@ class PTBModel:
         session.run(self._lr_update, feed_dict={self._new_lr: lr_value})
 
 
-def learning_rate(config, epoch):
-    """The rate of `epoch` (counted from 1): constant for max_epoch epochs, then decayed."""
-    return config.learning_rate * config.lr_decay ** max(epoch - config.max_epoch, 0)
-
-
 def progress_line(fraction, perplexity, words_per_second):
     """The tutorial's line, printed every tenth of a pass."""
     return f"{fraction:.3f} perplexity: {perplexity:.3f} speed: {words_per_second:.0f} wps"
@@ -248,7 +243,7 @@ def duration(seconds):
 
 def train_epoch(session, model, valid_model, config, epoch, max_steps=None):
     """Train epoch `epoch` at its learning rate, then validate; returns the epoch's record."""
-    lr = learning_rate(config, epoch)
+    lr = configs.learning_rate(config, epoch)
     model.assign_lr(session, lr)
     print(f"Epoch: {epoch} Learning rate: {lr:{'.3f' if lr >= 1 else '.3g'}}")
     start = time.time()

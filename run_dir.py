@@ -32,8 +32,10 @@ from reader import UsageError
 CHECKPOINT_INDEX = {"latest": "checkpoint", "best": "checkpoint_best"}
 CHECKPOINT_PREFIX = {"latest": "model.ckpt", "best": "best.ckpt"}
 KEPT_CHECKPOINTS = 2
-# Fields that may differ when a run is resumed: it can be extended with more epochs.
+# Fields that may differ when a run is resumed: it can be extended with more epochs, and its
+# learning-rate schedule changed where it has not been trained yet.
 RESUMABLE_CHANGES = {"max_max_epoch"}
+SCHEDULE_FIELDS = {"learning_rate", "max_epoch", "lr_decay"}
 # The CPU flags that decide how fast the matmuls run: figures from machines that differ in them
 # are not comparable.
 SPEED_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile", "amx_bf16")
@@ -136,15 +138,21 @@ def newest_checkpoint(save_path, epochs):
 
 
 def check_same_run(save_path, saved, results):
-    """A resumed run keeps its configuration, and its seed when one is given."""
+    """A resumed run keeps its configuration, and its seed when one is given. It may be extended,
+    and its schedule changed if every epoch trained keeps its learning rate."""
     there = dict(saved["config"], seed=saved["seed"])
     there.setdefault("tie_weights", False)  # results.json from before weight tying existed
     now = dict(results["config"], seed=saved["seed"] if results["seed"] is None else results["seed"])
+    config_now = configs.Config(**results["config"])
+    trained_rates_kept = all(math.isclose(configs.learning_rate(config_now, e["epoch"]), e["learning_rate"])
+                             for e in saved["epochs"])
     for field, value in now.items():
-        if field not in RESUMABLE_CHANGES and there.get(field) != value:
-            raise UsageError(f"--save_path={save_path} holds a run of another configuration "
-                             f"({field}: {there.get(field)} there, {value} now); use another --save_path "
-                             f"or the settings it was trained with")
+        if field in RESUMABLE_CHANGES or there.get(field) == value or (field in SCHEDULE_FIELDS and trained_rates_kept):
+            continue
+        schedule = " (a schedule may change only where no epoch has been trained yet)" if field in SCHEDULE_FIELDS else ""
+        raise UsageError(f"--save_path={save_path} holds a run of another configuration "
+                         f"({field}: {there.get(field)} there, {value} now){schedule}; use another --save_path "
+                         f"or the settings it was trained with")
 
 
 def resume(save_path, results, word_to_id):

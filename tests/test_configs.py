@@ -23,6 +23,12 @@ def test_paper_results_are_carried():
     assert (configs.LargeConfig.paper_valid, configs.LargeConfig.paper_test) == (82.2, 78.4)
 
 
+def test_learning_rate_schedule():
+    small = configs.get_config("small")
+    rates = [configs.learning_rate(small, epoch) for epoch in range(1, 8)]
+    assert rates == [1, 1, 1, 1, 0.5, 0.25, 0.125]
+
+
 def test_override_makes_a_new_config_with_parsed_values():
     small = configs.get_config("small")
     changed = configs.override(small, {"hidden_size": "100", "keep_prob": "0.5"})

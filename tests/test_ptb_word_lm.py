@@ -80,12 +80,6 @@ def test_one_step_is_sgd_on_the_tutorials_clipped_gradient(max_grad_norm):
         np.testing.assert_allclose(w1, w0 - 0.7 * g, atol=1e-6)
 
 
-def test_learning_rate_schedule():
-    small = configs.get_config("small")
-    rates = [ptb_word_lm.learning_rate(small, epoch) for epoch in range(1, 8)]
-    assert rates == [1, 1, 1, 1, 0.5, 0.25, 0.125]
-
-
 def test_only_the_trained_model_runs_rnn_mode_evaluation_runs_the_basic_forward():
     with tf.Graph().as_default() as graph:
         build(rnn_mode="block")

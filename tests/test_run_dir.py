@@ -151,6 +151,21 @@ def test_a_finished_run_is_not_run_again_but_can_be_extended(tmp_path, uninterru
     assert latest_epochs_on_disk(save_path) == [3, 4]  # the checkpoints of the first segment are counted too
 
 
+def test_the_schedule_may_change_where_no_epoch_has_been_trained(tmp_path, uninterrupted):
+    save_path = copy_of(uninterrupted, tmp_path)  # 3 epochs at rates 1, 0.5, 0.25 (max_epoch=1)
+    before = snapshot(save_path)
+    rewrites_history = run_cli(*SHORT_RUN, "--max_max_epoch=4", "--max_epoch=2", f"--save_path={save_path}")
+    assert rewrites_history.returncode != 0 and "max_epoch: 1 there, 2 now" in rewrites_history.stderr
+    assert "where no epoch has been trained yet" in rewrites_history.stderr
+    assert snapshot(save_path) == before
+    start_and_stop_after_first_epoch(tmp_path / "killed", signal.SIGKILL)
+    later_decay = run_cli(*SHORT_RUN, "--max_epoch=2", f"--save_path={tmp_path / 'killed'}")
+    assert later_decay.returncode == 0, later_decay.stderr
+    results = json.loads((tmp_path / "killed" / "results.json").read_text())
+    assert [e["learning_rate"] for e in results["epochs"]] == [1, 1, 0.5]
+    assert results["config"]["max_epoch"] == 2
+
+
 def test_resume_keeps_the_saved_seed_and_refuses_another(tmp_path, uninterrupted):
     save_path = copy_of(uninterrupted, tmp_path)
     other = run_cli(*SHORT_RUN[:-1], "--seed=7", "--max_max_epoch=4", f"--save_path={save_path}")
