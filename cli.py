@@ -9,11 +9,12 @@ from reader import UsageError
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM (`kill`), handled like Ctrl-C: the way to stop a run started in the background with
-    nohup, which ignores Ctrl-C's SIGINT."""
+    """SIGTERM (`kill`), handled like Ctrl-C: the way to stop a run in the background (`nohup ... &`),
+    which Ctrl-C does not reach and which ignores SIGINT when a script started it."""
 
 
 def raise_terminated(signum, frame):
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second kill ends the program at once
     raise Terminated
 
 

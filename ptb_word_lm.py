@@ -321,8 +321,9 @@ def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_
                     if record["valid_perplexity"] >= unigram:
                         print(f"Warning: epoch {epoch}: valid perplexity {record['valid_perplexity']:.1f} is no better "
                               f"than word frequencies alone ({unigram:.1f}), so the model is not using the context. "
-                              f"A small, medium or large model in this state has failed (README: the large run): "
-                              f"stop it and try another --seed", flush=True)
+                              f"For small, medium and large that means training is stuck (as in "
+                              f"results/large_seed0_stopped.json): stop it and start again with another --seed "
+                              f"and a new --save_path", file=sys.stderr, flush=True)
                     is_best = all(record["valid_perplexity"] < e["valid_perplexity"] for e in results["epochs"])
                     run_dir.add_epoch(save_path, results, segment, record, time.time() - start_time)
                     if save_path:

@@ -32,9 +32,9 @@ from reader import UsageError
 CHECKPOINT_INDEX = {"latest": "checkpoint", "best": "checkpoint_best"}
 CHECKPOINT_PREFIX = {"latest": "model.ckpt", "best": "best.ckpt"}
 KEPT_CHECKPOINTS = 2
-# Fields that may differ when a run is resumed: it can be extended with more epochs, and its
-# learning-rate schedule changed where it has not been trained yet.
+# Fields that may differ when a run is resumed: it can be extended with more epochs.
 RESUMABLE_CHANGES = {"max_max_epoch"}
+# Fields of the learning-rate schedule: they may differ on resume if every trained epoch keeps its rate.
 SCHEDULE_FIELDS = {"learning_rate", "max_epoch", "lr_decay"}
 # The CPU flags that decide how fast the matmuls run: figures from machines that differ in them
 # are not comparable.
@@ -137,21 +137,25 @@ def newest_checkpoint(save_path, epochs):
     return prefix, done
 
 
-def check_same_run(save_path, saved, results):
+def check_same_run(save_path, saved, results, trained_epochs):
     """A resumed run keeps its configuration, and its seed when one is given. It may be extended,
-    and its schedule changed if every epoch trained keeps its learning rate."""
+    and its schedule changed if every epoch in trained_epochs keeps its learning rate."""
     there = dict(saved["config"], seed=saved["seed"])
     there.setdefault("tie_weights", False)  # results.json from before weight tying existed
     now = dict(results["config"], seed=saved["seed"] if results["seed"] is None else results["seed"])
     config_now = configs.Config(**results["config"])
-    trained_rates_kept = all(math.isclose(configs.learning_rate(config_now, e["epoch"]), e["learning_rate"])
-                             for e in saved["epochs"])
+    rate_changes = [(e["epoch"], e["learning_rate"], configs.learning_rate(config_now, e["epoch"]))
+                    for e in trained_epochs
+                    if not math.isclose(configs.learning_rate(config_now, e["epoch"]), e["learning_rate"])]
     for field, value in now.items():
-        if field in RESUMABLE_CHANGES or there.get(field) == value or (field in SCHEDULE_FIELDS and trained_rates_kept):
+        if field in RESUMABLE_CHANGES or there.get(field) == value or (field in SCHEDULE_FIELDS and not rate_changes):
             continue
-        schedule = " (a schedule may change only where no epoch has been trained yet)" if field in SCHEDULE_FIELDS else ""
+        why = ""
+        if field in SCHEDULE_FIELDS:
+            epoch, trained_rate, new_rate = rate_changes[0]
+            why = f": epoch {epoch} was trained at rate {trained_rate:.4g}, the new schedule gives it {new_rate:.4g}"
         raise UsageError(f"--save_path={save_path} holds a run of another configuration "
-                         f"({field}: {there.get(field)} there, {value} now){schedule}; use another --save_path "
+                         f"({field}: {there.get(field)} there, {value} now){why}; use another --save_path "
                          f"or the settings it was trained with")
 
 
@@ -166,14 +170,14 @@ def resume(save_path, results, word_to_id):
     if not any(checkpoint_path(save_path, which) for which in CHECKPOINT_INDEX):
         # Files of this very run, killed before its first checkpoint, may be overwritten; others not.
         if "results.json" in saved_files:
-            check_same_run(save_path, read_results(save_path), results)
+            check_same_run(save_path, read_results(save_path), results, trained_epochs=[])
         if "vocab.txt" in saved_files and read_vocab(save_path) != word_to_id:
             raise UsageError(f"--save_path={save_path} holds the vocab.txt of another corpus and no "
                              f"checkpoint; use another --save_path or move it away")
         return results, None
     saved = read_results(save_path)
-    check_same_run(save_path, saved, results)
     prefix, done = newest_checkpoint(save_path, saved["epochs"])
+    check_same_run(save_path, saved, results, trained_epochs=saved["epochs"][:done])
     segments = saved.get("segments") or [  # results.json from before segments were recorded
         {"segment": 1, "first_epoch": 1, "machine": saved["machine"], "seconds": saved.get("wall_seconds", 0.0)}]
     resumed = dict(saved, config=results["config"], data=results["data"], versions=results["versions"],

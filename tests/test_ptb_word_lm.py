@@ -148,7 +148,7 @@ def test_a_model_no_better_than_word_frequencies_is_flagged(tmp_path, capsys, mo
     results = ptb_word_lm.train(dataclasses.replace(TINY, max_max_epoch=1), tiny_corpus(tmp_path), "block", 0,
                                 skip_test=True)
     assert results["data"]["unigram_valid_perplexity"] == unigram
-    assert ("Warning: epoch 1: valid perplexity" in capsys.readouterr().out) == warned
+    assert ("Warning: epoch 1: valid perplexity" in capsys.readouterr().err) == warned
 
 
 def test_cli_end_to_end_on_the_sample(tmp_path):

@@ -156,7 +156,9 @@ def test_the_schedule_may_change_where_no_epoch_has_been_trained(tmp_path, unint
     before = snapshot(save_path)
     rewrites_history = run_cli(*SHORT_RUN, "--max_max_epoch=4", "--max_epoch=2", f"--save_path={save_path}")
     assert rewrites_history.returncode != 0 and "max_epoch: 1 there, 2 now" in rewrites_history.stderr
-    assert "where no epoch has been trained yet" in rewrites_history.stderr
+    assert "epoch 2 was trained at rate 0.5, the new schedule gives it 1" in rewrites_history.stderr
+    lower_rate = run_cli(*SHORT_RUN, "--max_max_epoch=4", "--learning_rate=0.5", f"--save_path={save_path}")
+    assert lower_rate.returncode != 0 and "epoch 1 was trained at rate 1, the new schedule gives it 0.5" in lower_rate.stderr
     assert snapshot(save_path) == before
     start_and_stop_after_first_epoch(tmp_path / "killed", signal.SIGKILL)
     later_decay = run_cli(*SHORT_RUN, "--max_epoch=2", f"--save_path={tmp_path / 'killed'}")
