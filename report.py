@@ -97,14 +97,19 @@ def paper(run, source="paper"):
     return getattr(reference(run["config"]), f"{source}_valid"), getattr(reference(run["config"]), f"{source}_test")
 
 
+def changed_fields(config):
+    """['max_epoch=7', ...]: the fields a flag set to other values than the paper's model of this size."""
+    name = size_of(config)
+    fields = dataclasses.asdict(configs.get_config(name)) if name else {}
+    return [f"{field}={config[field]:g}" for field in configs.OVERRIDABLE
+            if fields and field in config and config[field] != fields[field]]
+
+
 def label(config):
     """'small', or 'small, max_max_epoch=20, tied' for a config that is not the paper's."""
     name = size_of(config)
-    fields = dataclasses.asdict(configs.get_config(name)) if name else {}
-    changed = [f"{field}={config[field]:g}" for field in configs.OVERRIDABLE
-               if fields and field in config and config[field] != fields[field]]
     tied = ["tied"] if config.get("tie_weights") else []
-    return ", ".join([name or f"{config['num_layers']}×{config['hidden_size']}"] + changed + tied)
+    return ", ".join([name or f"{config['num_layers']}×{config['hidden_size']}"] + changed_fields(config) + tied)
 
 
 def full_epochs(run):
@@ -166,7 +171,10 @@ def diff(value, reference):
 def single_row(name, run, references):
     """One run: what it trained, its perplexities, and each reference (valid, test) with its difference."""
     described, test = describe(run, full_epochs(run)), run.get("test_perplexity")
-    cells = [name, described["trained"] + ("" if is_ptb(run) else ", not PTB"),
+    # The number of epochs is in the column already; any other change of the config is named.
+    changed = [change for change in changed_fields(run["config"]) if not change.startswith("max_max_epoch=")]
+    trained = described["trained"] + (f" ({', '.join(changed)})" if changed else "")
+    cells = [name, trained + ("" if is_ptb(run) else ", not PTB"),
              fmt(run["epochs"][-1]["valid_perplexity"]), fmt(test)] + [fmt(*ref) for ref in references]
     cells += ["(partial)" if not described["complete"] and ref_test is not None else diff(test, ref_test)
               for _, ref_test in references]
