@@ -1,6 +1,7 @@
 """Compare training runs with the paper's Table 1 and the TensorFlow tutorial, as Markdown.
 
     python report.py results/*.json
+    python report.py --epochs results/medium.json results/large_progress.json   # their curves side by side
 
 Each results.json written by ptb_word_lm.py (--save_path) is a row named after its directory, any
 other file after itself. Only runs on PTB are compared with the paper; a run cut short is listed with
@@ -17,7 +18,7 @@ import sys
 import configs
 import reader
 
-USAGE = "usage: python report.py RESULTS.json [...]"
+USAGE = "usage: python report.py [--epochs] RESULTS.json [...]"
 PTB = {"vocab_size": 10000, "train_ids": 929589, "valid_ids": 73760, "test_ids": 82430}
 # Press & Wolf (2017), Table 6: the small model with tied input and output embeddings, (valid, test).
 TIED = {"small": (117.5, 112.4)}
@@ -275,11 +276,23 @@ def report(runs):
     return "\n\n".join("\n".join(lines) for lines in tables) + "\n\nMachine: " + "; ".join(machines) + "."
 
 
+def epochs_table(runs):
+    """The validation perplexity after every epoch, a column per run, with the epoch's learning rate."""
+    by_epoch = [{e["epoch"]: e for e in run["epochs"]} for _, run in runs]
+    rows = [[str(epoch)] + [f"{e[epoch]['valid_perplexity']:.1f} ({e[epoch]['learning_rate']:.3g})"
+                            if epoch in e else "—" for e in by_epoch]
+            for epoch in range(1, max(max(e) for e in by_epoch) + 1)]
+    return "\n".join(table(None, ["epoch"] + [name for name, _ in runs], rows)
+                     + ["", "Each cell: validation perplexity after the epoch (its learning rate)."])
+
+
 def main(argv):
     paths = argv[1:]
     if "-h" in paths or "--help" in paths:
         print(f"{USAGE}\n\n{__doc__.strip()}")
         return
+    by_epoch = "--epochs" in paths
+    paths = [path for path in paths if path != "--epochs"]
     options = [path for path in paths if path.startswith("-")]
     if not paths or options:
         print(USAGE + (f"\nreport.py: error: unknown option {options[0]}" if options else ""), file=sys.stderr)
@@ -287,13 +300,16 @@ def main(argv):
     runs = []
     for path in paths:
         try:
-            runs.append((name_of(path), read(path)))
+            run = read(path)
+            if by_epoch and run.get("kind") == "ensemble":
+                raise ValueError("an ensemble, which has no epochs")
+            runs.append((name_of(path), run))
         except ValueError as e:
             print(f"skipped {path}: {e}", file=sys.stderr)
     if not runs:
         sys.exit(f"report.py: error: none of the {len(paths)} files is a training run; give results.json files "
                  "written by ptb_word_lm.py --save_path")
-    print(report(runs))
+    print(epochs_table(runs) if by_epoch else report(runs))
 
 
 if __name__ == "__main__":

@@ -230,6 +230,21 @@ def test_files_that_are_not_training_runs_are_skipped(tmp_path, capsys):
     assert "train_wps" in lines[5]
 
 
+def test_epochs_puts_the_curves_side_by_side(tmp_path, capsys):
+    short, long = run("medium", 2, 100, 100), run("medium", 3, 100, 100)
+    for e in long["epochs"]:
+        e["learning_rate"] = 1.0 if e["epoch"] < 3 else 1 / 1.2
+    short["epochs"][0]["learning_rate"] = short["epochs"][1]["learning_rate"] = 1.0
+    paths = [write(tmp_path / "short.json", short), write(tmp_path / "long.json", long),
+             write(tmp_path / "ensemble.json", ensemble([("small", 0), ("small", 1)]))]
+    report.main(["report.py", "--epochs", *paths])
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert lines[0] == "| epoch | short | long |"
+    assert lines[2:5] == ["| 1 | 199.0 (1) | 199.0 (1) |", "| 2 | 198.0 (1) | 198.0 (1) |", "| 3 | — | 197.0 (0.833) |"]
+    assert "skipped" in err and "an ensemble, which has no epochs" in err
+
+
 def test_nothing_left_is_a_one_line_error(tmp_path, capsys):
     with pytest.raises(SystemExit) as exited:
         report.main(["report.py", write(tmp_path / "list.json", [])])
