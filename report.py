@@ -99,11 +99,12 @@ def paper(run, source="paper"):
 
 
 def changed_fields(config):
-    """['max_epoch=7', ...]: the fields a flag set to other values than the paper's model of this size."""
+    """['max_epoch=7', 'uniform biases']: what flags changed from the paper's model of this size (but tying)."""
     name = size_of(config)
     fields = dataclasses.asdict(configs.get_config(name)) if name else {}
     return [f"{field}={config[field]:g}" for field in configs.OVERRIDABLE
-            if fields and field in config and config[field] != fields[field]]
+            if fields and field in config and config[field] != fields[field]] \
+        + (["uniform biases"] if config.get("uniform_biases") else [])
 
 
 def label(config):
@@ -195,7 +196,7 @@ def seed_groups(runs):
     groups = collections.defaultdict(list)
     for _, run in runs:
         if describe(run, full_epochs(run))["complete"]:
-            config = {**run["config"], "tie_weights": run["config"].get("tie_weights", False)}
+            config = configs.with_defaults(run["config"])
             data = "PTB" if is_ptb(run) else run.get("data") or run.get("data_path")
             key = [config, run.get("rnn_mode"), data]
             groups[json.dumps(key, sort_keys=True)].append(run)

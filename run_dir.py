@@ -140,8 +140,7 @@ def newest_checkpoint(save_path, epochs):
 def check_same_run(save_path, saved, results, trained_epochs):
     """A resumed run keeps its configuration, and its seed when one is given. It may be extended,
     and its schedule changed if every epoch in trained_epochs keeps its learning rate."""
-    there = dict(saved["config"], seed=saved["seed"])
-    there.setdefault("tie_weights", False)  # results.json from before weight tying existed
+    there = dict(configs.with_defaults(saved["config"]), seed=saved["seed"])
     now = dict(results["config"], seed=saved["seed"] if results["seed"] is None else results["seed"])
     config_now = configs.Config(**results["config"])
     rate_changes = [(e["epoch"], e["learning_rate"], configs.learning_rate(config_now, e["epoch"]))

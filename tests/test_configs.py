@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 
 import configs
@@ -27,6 +29,12 @@ def test_learning_rate_schedule():
     small = configs.get_config("small")
     rates = [configs.learning_rate(small, epoch) for epoch in range(1, 8)]
     assert rates == [1, 1, 1, 1, 0.5, 0.25, 0.125]
+
+
+def test_a_saved_config_from_before_a_field_existed_gets_its_default():
+    saved = dataclasses.asdict(configs.get_config("small"))
+    del saved["tie_weights"], saved["uniform_biases"]
+    assert configs.with_defaults(saved) == dataclasses.asdict(configs.get_config("small"))
 
 
 def test_override_makes_a_new_config_with_parsed_values():

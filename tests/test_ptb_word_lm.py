@@ -49,6 +49,25 @@ def test_tied_small_model_shares_the_embedding_with_the_softmax():
         assert "Model/softmax_w:0" not in [v.name for v in tf.compat.v1.trainable_variables()]
 
 
+def test_uniform_biases_are_two_per_layer_drawn_like_the_weights_and_trained_alike():
+    config = dataclasses.replace(TINY, uniform_biases=True, init_scale=0.3)
+    x, y = np.random.RandomState(5).randint(0, 11, (2, 3, 5))
+    with tf.Graph().as_default():
+        m = build(config)["Train"]
+        biases = [v for v in tf.compat.v1.trainable_variables() if "bias" in v.name]
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            before = session.run(biases)
+            session.run(m.train_op, {m.input_data: x, m.targets: y})
+            after = session.run(biases)
+    assert [v.name for v in biases] == ["Model/lstm_0/bias_input:0", "Model/lstm_0/bias_recurrent:0",
+                                        "Model/lstm_1/bias_input:0", "Model/lstm_1/bias_recurrent:0"]
+    assert all(0 < np.abs(b).max() <= 0.3 for b in before)
+    for layer in (0, 2):  # the sum is the layer's bias: both get its gradient
+        np.testing.assert_allclose(after[layer] - before[layer], after[layer + 1] - before[layer + 1], atol=1e-7)
+        assert np.abs(after[layer] - before[layer]).max() > 0
+
+
 def test_cost_falls_when_training_on_tiny_data():
     data = np.tile(np.array([3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5], np.int32), 30)[:320]  # learnable: periodic
     with tf.Graph().as_default():

@@ -290,15 +290,16 @@ def test_the_machine_record_names_the_thread_counts_set_in_the_environment(monke
     assert run_dir.machine_description()["threads"] == {"intraop": "1", "interop": None}
 
 
-def test_a_tied_run_resumes_evaluates_and_serves_and_an_untied_command_is_refused(tmp_path):
-    save_path = tmp_path / "tied"
-    tied = [*SHORT_RUN, "--tie_weights", f"--save_path={save_path}"]
-    assert run_cli(*tied, "--max_max_epoch=1").returncode == 0
+@pytest.mark.parametrize("flag", ["tie_weights", "uniform_biases"])
+def test_a_run_with_a_model_flag_resumes_evaluates_and_serves_and_a_command_without_it_is_refused(tmp_path, flag):
+    save_path = tmp_path / flag
+    with_flag = [*SHORT_RUN, f"--{flag}", f"--save_path={save_path}"]
+    assert run_cli(*with_flag, "--max_max_epoch=1").returncode == 0
     before = snapshot(save_path)
-    untied = run_cli(*SHORT_RUN, "--max_max_epoch=2", f"--save_path={save_path}")
-    assert untied.returncode == 1 and "tie_weights: True there, False now" in untied.stderr
-    assert len(untied.stderr.strip().splitlines()) == 1 and snapshot(save_path) == before
-    resumed = run_cli(*tied, "--max_max_epoch=2")
+    without = run_cli(*SHORT_RUN, "--max_max_epoch=2", f"--save_path={save_path}")
+    assert without.returncode == 1 and f"{flag}: True there, False now" in without.stderr
+    assert len(without.stderr.strip().splitlines()) == 1 and snapshot(save_path) == before
+    resumed = run_cli(*with_flag, "--max_max_epoch=2")
     assert resumed.returncode == 0 and "continuing at epoch 2" in resumed.stdout, resumed.stderr
     evaluated = run_cli("--data_path=data/sample", f"--save_path={save_path}", "--eval_only")
     assert evaluated.returncode == 0 and "Test Perplexity: " in evaluated.stdout, evaluated.stderr
