@@ -40,6 +40,7 @@ TEST_CHUNK = 100  # ids scored per session call in the batch-size-1 test pass
 # as its input projection is one matmul over all the steps of a call (the large model's batch-1 test
 # pass: 1.8 min against 7.4 with block, on the AVX-512 EPYC). The layers compute the same thing.
 EVAL_RNN_MODE = "basic"
+MODEL_FLAGS = ("tie_weights", "uniform_biases")  # boolean config fields, each set by the flag of its name
 MAX_COST_PER_WORD = 700.0  # nats; beyond it the perplexity overflows: training has diverged
 
 
@@ -409,8 +410,7 @@ def main(argv):
         if os.path.basename(data_path) == "sample":
             print(f"No --data_path and no data/ptb: using the small sample corpus in {data_path}. "
                   f"Its perplexities are not PTB numbers; get PTB with: python reader.py download")
-    training_flags = ["model", "seed", "tie_weights", "uniform_biases", "max_steps_per_epoch", "skip_test",
-                      *configs.OVERRIDABLE]
+    training_flags = ["model", "seed", *MODEL_FLAGS, "max_steps_per_epoch", "skip_test", *configs.OVERRIDABLE]
     if FLAGS.eval_only:
         given = [f"--{name}" for name in training_flags if FLAGS[name].present]
         if given:
@@ -419,8 +419,8 @@ def main(argv):
         return
     if FLAGS["checkpoint"].present:
         raise UsageError("--checkpoint only applies with --eval_only (training resumes from the newest checkpoint)")
-    config = dataclasses.replace(configs.get_config(FLAGS.model), tie_weights=FLAGS.tie_weights,
-                                 uniform_biases=FLAGS.uniform_biases)
+    config = dataclasses.replace(configs.get_config(FLAGS.model),
+                                 **{name: FLAGS[name].value for name in MODEL_FLAGS})
     config = configs.override(config, {name: FLAGS[name].value for name in configs.OVERRIDABLE
                                        if FLAGS[name].value is not None})
     train(config, data_path, FLAGS.rnn_mode, seed, FLAGS.save_path, FLAGS.max_steps_per_epoch, FLAGS.skip_test)

@@ -143,9 +143,9 @@ def check_same_run(save_path, saved, results, trained_epochs):
     there = dict(configs.with_defaults(saved["config"]), seed=saved["seed"])
     now = dict(results["config"], seed=saved["seed"] if results["seed"] is None else results["seed"])
     config_now = configs.Config(**results["config"])
-    rate_changes = [(e["epoch"], e["learning_rate"], configs.learning_rate(config_now, e["epoch"]))
-                    for e in trained_epochs
-                    if not math.isclose(configs.learning_rate(config_now, e["epoch"]), e["learning_rate"])]
+    new_rates = [(e["epoch"], e["learning_rate"], configs.learning_rate(config_now, e["epoch"]))
+                 for e in trained_epochs]
+    rate_changes = [change for change in new_rates if not math.isclose(change[1], change[2])]
     for field, value in now.items():
         if field in RESUMABLE_CHANGES or there.get(field) == value or (field in SCHEDULE_FIELDS and not rate_changes):
             continue

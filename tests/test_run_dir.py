@@ -151,7 +151,7 @@ def test_a_finished_run_is_not_run_again_but_can_be_extended(tmp_path, uninterru
     assert latest_epochs_on_disk(save_path) == [3, 4]  # the checkpoints of the first segment are counted too
 
 
-def test_the_schedule_may_change_where_no_epoch_has_been_trained(tmp_path, uninterrupted):
+def test_the_schedule_may_change_if_every_trained_epoch_keeps_its_rate(tmp_path, uninterrupted):
     save_path = copy_of(uninterrupted, tmp_path)  # 3 epochs at rates 1, 0.5, 0.25 (max_epoch=1)
     before = snapshot(save_path)
     rewrites_history = run_cli(*SHORT_RUN, "--max_max_epoch=4", "--max_epoch=2", f"--save_path={save_path}")
