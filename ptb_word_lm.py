@@ -40,7 +40,7 @@ TEST_CHUNK = 100  # ids scored per session call in the batch-size-1 test pass
 # as its input projection is one matmul over all the steps of a call (the large model's batch-1 test
 # pass: 1.8 min against 7.4 with block, on the AVX-512 EPYC). The layers compute the same thing.
 EVAL_RNN_MODE = "basic"
-MODEL_FLAGS = ("tie_weights", "uniform_biases")  # boolean config fields, each set by the flag of its name
+MODEL_FLAGS = ("tie_weights", "uniform_biases")  # boolean config fields, each set by the flag of its name if given
 MAX_COST_PER_WORD = 700.0  # nats; beyond it the perplexity overflows: training has diverged
 
 
@@ -386,8 +386,9 @@ def define_flags():
                         "the same perplexities on the same machine.")
     flags.DEFINE_bool("tie_weights", False, "Use the embedding, transposed, as the softmax weight (Press & Wolf "
                       "2017; not in the paper).")
-    flags.DEFINE_bool("uniform_biases", False, "Give each LSTM layer two biases (input and recurrent) drawn uniform "
-                      "like the weights, as the paper's code does; by default one bias starting at 0, as the tutorial.")
+    flags.DEFINE_bool("uniform_biases", None, "Give each LSTM layer two biases (input and recurrent) drawn uniform "
+                      "like the weights, as the paper's code does (the default of medium and large); "
+                      "--nouniform_biases: one bias starting at 0, as the tutorial (the default of small and test).")
     flags.DEFINE_integer("max_steps_per_epoch", None, "Train only this many batches per epoch "
                          "(to time a segment of a run too long to finish here).", lower_bound=1)
     flags.DEFINE_bool("skip_test", False, "Leave out the final batch-size-1 test pass (it reads every recurrent "
@@ -420,7 +421,7 @@ def main(argv):
     if FLAGS["checkpoint"].present:
         raise UsageError("--checkpoint only applies with --eval_only (training resumes from the newest checkpoint)")
     config = dataclasses.replace(configs.get_config(FLAGS.model),
-                                 **{name: FLAGS[name].value for name in MODEL_FLAGS})
+                                 **{name: FLAGS[name].value for name in MODEL_FLAGS if FLAGS[name].present})
     config = configs.override(config, {name: FLAGS[name].value for name in configs.OVERRIDABLE
                                        if FLAGS[name].value is not None})
     train(config, data_path, FLAGS.rnn_mode, seed, FLAGS.save_path, FLAGS.max_steps_per_epoch, FLAGS.skip_test)

@@ -99,12 +99,14 @@ def paper(run, source="paper"):
 
 
 def changed_fields(config):
-    """['max_epoch=7', 'uniform biases']: what flags changed from the paper's model of this size (but tying)."""
+    """['max_epoch=6', 'zero biases']: what flags changed from the paper's model of this size (but tying)."""
     name = size_of(config)
     fields = dataclasses.asdict(configs.get_config(name)) if name else {}
+    uniform_biases = bool(config.get("uniform_biases"))  # absent from runs written before the flag: zero
     return [f"{field}={config[field]:g}" for field in configs.OVERRIDABLE
             if fields and field in config and config[field] != fields[field]] \
-        + (["uniform biases"] if config.get("uniform_biases") else [])
+        + ([("uniform" if uniform_biases else "zero") + " biases"]
+           if uniform_biases != fields.get("uniform_biases", False) else [])
 
 
 def label(config):

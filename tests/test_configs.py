@@ -22,6 +22,11 @@ def test_configs_have_the_papers_values(index, name):
         assert getattr(config, field) == pytest.approx(values[index]), field
 
 
+def test_medium_and_large_draw_their_biases_like_the_weights_small_keeps_the_tutorials_zero():
+    assert [configs.get_config(name).uniform_biases for name in ("small", "medium", "large", "test")] == [
+        False, True, True, False]
+
+
 def test_paper_results_are_carried():
     assert (configs.SmallConfig.paper_valid, configs.SmallConfig.paper_test) == (120.7, 114.5)
     assert (configs.MediumConfig.paper_valid, configs.MediumConfig.paper_test) == (86.2, 82.7)

@@ -187,6 +187,21 @@ def test_cli_end_to_end_on_the_sample(tmp_path):
     assert any(name.startswith("events.out.tfevents") for name in os.listdir(tmp_path / "run"))
 
 
+@pytest.mark.parametrize("model, flag, uniform_biases", [
+    ("medium", None, True), ("medium", "--nouniform_biases", False), ("small", None, False),
+    ("small", "--uniform_biases", True)])
+def test_the_bias_flag_given_overrides_the_models_default(tmp_path, model, flag, uniform_biases):
+    shrunk = ["--hidden_size=4", "--num_steps=3", "--batch_size=4", "--max_max_epoch=1", "--max_steps_per_epoch=2"]
+    result = run_cli(f"--model={model}", "--data_path=data/sample", *shrunk, "--skip_test",
+                     f"--save_path={tmp_path / 'run'}", *([flag] if flag else []))
+    assert result.returncode == 0, result.stderr
+    results = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert results["config"]["uniform_biases"] is uniform_biases
+    biases = [name for name, _ in tf.train.list_variables(tf.train.latest_checkpoint(str(tmp_path / "run")))
+              if "bias" in name and "lstm" in name]
+    assert len(biases) == 2 * (2 if uniform_biases else 1)
+
+
 def test_cli_without_data_path_says_it_uses_the_sample():
     result = run_cli("--model=test", "--max_max_epoch=1")
     assert result.returncode == 0, result.stderr

@@ -85,10 +85,16 @@ def test_a_run_longer_than_the_paper_is_complete():
 
 def test_a_row_names_the_fields_changed_from_its_models_config():
     later_decay = run("medium", 39, 100, 100, test=82.0)
-    later_decay["config"].update(max_epoch=6, lr_decay=0.8, uniform_biases=True)
-    assert "| 39 of 39 epochs (max_epoch=6, lr_decay=0.8, uniform biases) |" in row_of(
+    later_decay["config"].update(max_epoch=6, lr_decay=0.8, uniform_biases=False)
+    assert "| 39 of 39 epochs (max_epoch=6, lr_decay=0.8, zero biases) |" in row_of(
         report.report([("m", later_decay)]), "m")
     assert "| 39 of 39 epochs |" in row_of(report.report([("m", run("medium", 39, 100, 100, test=82.0))]), "m")
+    from_before_the_flag = run("medium", 39, 100, 100, test=82.0)
+    del from_before_the_flag["config"]["uniform_biases"]
+    assert "| 39 of 39 epochs (zero biases) |" in row_of(report.report([("m", from_before_the_flag)]), "m")
+    small = run("small", 13, 100, 100, test=115.0)
+    small["config"]["uniform_biases"] = True
+    assert "| 13 of 13 epochs (uniform biases) |" in row_of(report.report([("s", small)]), "s")
 
 
 def test_a_run_without_wall_time_shows_what_is_known():
