@@ -1,5 +1,7 @@
-"""The README's "Using a trained model" section, run as written: every `$ python ...` command and
-the Python example, with their outputs compared to the ones the README shows."""
+"""The README run as written: the "Using a trained model" section's `$ python ...` commands and
+Python example, with their outputs compared to the ones it shows, and the Results tables against
+what its report.py command prints."""
+import glob
 import math
 import re
 import shlex
@@ -84,3 +86,15 @@ def test_the_sections_commands_give_the_outputs_it_shows(tmp_path):
     got = run([sys.executable, "example.py"], tmp_path)
     assert same_output(got[-1], expected[0]), f"README: {expected[0]}\ngot: {got[-1]}"
 
+
+
+def test_the_results_tables_are_what_the_readme_report_command_prints():
+    text = section("Results")
+    command = re.search(r"^    (python report\.py .*?)\n\n", text, flags=re.MULTILINE | re.DOTALL).group(1)
+    _, program, *args = shlex.split(command.replace("\\\n", " "))
+    paths = [path for arg in args for path in sorted(glob.glob(arg, root_dir=ROOT))]
+    assert len(paths) > len(args), "the command's wildcards should match the results files"
+    printed = "\n".join(run([sys.executable, str(ROOT / program), *paths], ROOT))
+    assert printed.strip() in text, (
+        "the README's Results tables are not what its report.py command prints now: run the command "
+        "and put its output in their place")
