@@ -1,6 +1,6 @@
 """The README run as written: the "Using a trained model" section's `$ python ...` commands and
-Python example, with their outputs compared to the ones it shows, and the Results tables against
-what its report.py command prints."""
+Python example, with their outputs compared to the ones it shows, and the Results and Speed tables
+against what those sections' report.py and benchmark.py commands print."""
 import glob
 import math
 import re
@@ -31,6 +31,13 @@ def documented_commands(text):
             assert len(lines) > 1, f"{lines[0]}: the README shows no output to check"
             commands.append((lines[0][2:], lines[1:]))
     return commands
+
+
+def documented_command(text, start):
+    """The indented command that begins with start, its backslash-continued lines joined."""
+    match = re.search(rf"^    ({re.escape(start)}(?:.*\\\n)*.*)$", text, flags=re.MULTILINE)
+    assert match, f"no command beginning {start!r}"
+    return match.group(1).replace("\\\n", " ")
 
 
 def documented_python(text):
@@ -87,14 +94,13 @@ def test_the_sections_commands_give_the_outputs_it_shows(tmp_path):
     assert same_output(got[-1], expected[0]), f"README: {expected[0]}\ngot: {got[-1]}"
 
 
-
-def test_the_results_tables_are_what_the_readme_report_command_prints():
-    text = section("Results")
-    command = re.search(r"^    (python report\.py .*?)\n\n", text, flags=re.MULTILINE | re.DOTALL).group(1)
-    _, program, *args = shlex.split(command.replace("\\\n", " "))
-    paths = [path for arg in args for path in sorted(glob.glob(arg, root_dir=ROOT))]
-    assert len(paths) > len(args), "the command's wildcards should match the results files"
-    printed = "\n".join(run([sys.executable, str(ROOT / program), *paths], ROOT))
-    assert printed.strip() in text, (
-        "the README's Results tables are not what its report.py command prints now: run the command "
-        "and put its output in their place")
+@pytest.mark.parametrize("title, start", [("Results", "python report.py "),
+                                          ("Speed", "python benchmark.py --table=")])
+def test_the_tables_are_what_the_section_command_prints(title, start):
+    text = section(title)
+    _, program, *args = shlex.split(documented_command(text, start))
+    args = [path for arg in args for path in sorted(glob.glob(arg, root_dir=ROOT)) or [arg]]
+    printed = "\n".join(run([sys.executable, str(ROOT / program), *args], ROOT)).strip()
+    assert printed and printed in text, (
+        f"the {title} section's tables are not what its command `{start}...` prints now: "
+        "run it and put its output in their place")
