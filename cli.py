@@ -5,7 +5,7 @@ import sys
 from absl import app, flags
 
 from quiet_tf import tf
-from reader import UsageError
+from reader import UsageError, end_on_closed_stdout
 
 
 class Terminated(KeyboardInterrupt):
@@ -22,7 +22,8 @@ def run_program(name, define_program_flags, program_main):
     """Define the program's flags and run program_main(argv) in TensorFlow's graph mode.
 
     A UsageError or a bad flag ends the program with one line on stderr and exit code 1,
-    Ctrl-C with exit code 130 and SIGTERM with 143.
+    Ctrl-C with exit code 130 and SIGTERM with 143, and a closed standard output
+    (`generate.py ... | head`) quietly with exit code 1.
     """
     define_program_flags()
     tf.compat.v1.disable_eager_execution()
@@ -34,9 +35,16 @@ def run_program(name, define_program_flags, program_main):
         except flags.Error as e:
             sys.exit(f"{name}: error: {e}; see --helpfull for the flags")
 
+    def main_then_flush(argv):
+        exit_code = program_main(argv)
+        sys.stdout.flush()  # a closed pipe raises here, inside the try below, and not at exit
+        return exit_code
+
     try:
-        app.run(program_main, flags_parser=parse_flags)
+        app.run(main_then_flush, flags_parser=parse_flags)
     except UsageError as e:
         sys.exit(f"{name}: error: {e}")
     except KeyboardInterrupt as e:
         sys.exit(143 if isinstance(e, Terminated) else 130)
+    except BrokenPipeError:
+        end_on_closed_stdout()

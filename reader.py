@@ -41,6 +41,12 @@ class UsageError(Exception):
     """A mistake in what the user gave us; the message says what is wrong and how to fix it."""
 
 
+def end_on_closed_stdout():
+    """Exit quietly when the reader of our output has gone (`report.py ... | head`), as Unix tools do."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the flush at exit fails no more
+    sys.exit(1)
+
+
 def read_words(filename):
     """The words of a file, with `<eos>` for every newline (so a blank line is one `<eos>`)."""
     if not os.path.isfile(filename):

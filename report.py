@@ -316,4 +316,8 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    main(sys.argv)
+    try:
+        main(sys.argv)
+        sys.stdout.flush()  # a closed pipe raises here and not at exit
+    except BrokenPipeError:
+        reader.end_on_closed_stdout()

@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -29,3 +30,14 @@ def shared_ptb():
 def run_cli(*args, cwd=ROOT, program="ptb_word_lm.py"):
     return subprocess.run([sys.executable, str(ROOT / program), *args], cwd=cwd,
                           capture_output=True, text=True, timeout=300)
+
+
+def run_into_closed_pipe(program, *args):
+    """Run a program whose standard output nobody reads any more, as in `program | head -1`."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run([sys.executable, str(ROOT / program), *args], cwd=ROOT, stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, timeout=300)
+    finally:
+        os.close(write_end)

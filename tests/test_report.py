@@ -5,6 +5,7 @@ import pytest
 
 import configs
 import report
+from conftest import run_into_closed_pipe
 
 PTB = {"naming": "ptb", "vocab_size": 10000, "train_ids": 929589, "valid_ids": 73760, "test_ids": 82430}
 
@@ -267,3 +268,8 @@ def test_help_and_no_arguments(capsys):
     with pytest.raises(SystemExit) as exited:
         report.main(["report.py", "--model=small"])
     assert exited.value.code == 2 and "unknown option --model=small" in capsys.readouterr().err
+
+
+def test_output_into_a_closed_pipe_ends_quietly():
+    result = run_into_closed_pipe("report.py", "results/small.json")
+    assert (result.returncode, result.stderr) == (1, "")

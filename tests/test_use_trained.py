@@ -17,7 +17,7 @@ import generate
 import ptb_word_lm
 import run_dir
 import score
-from conftest import ROOT, run_cli as run_program
+from conftest import ROOT, run_cli as run_program, run_into_closed_pipe
 
 tf.compat.v1.disable_eager_execution()
 SAMPLE = ROOT / "data" / "sample"
@@ -126,6 +126,11 @@ def test_generate_same_seed_same_text_other_seed_other(trained):
     assert all(r.returncode == 0 for r in runs), runs[0].stderr
     texts = [r.stdout for r in runs]
     assert texts[0] == texts[1] != texts[2] and texts[0].startswith("the hotel ")
+
+
+def test_generate_into_a_closed_pipe_ends_quietly(trained):
+    result = run_into_closed_pipe("generate.py", f"--save_path={trained}", "--prompt=the hotel", "--num_words=5")
+    assert (result.returncode, result.stderr) == (1, "")
 
 
 def test_next_words_are_the_k_likeliest_with_their_probabilities(trained):
