@@ -27,9 +27,9 @@ def shared_ptb():
     return str(path)
 
 
-def run_cli(*args, cwd=ROOT, program="ptb_word_lm.py"):
+def run_cli(*args, cwd=ROOT, program="ptb_word_lm.py", stdout=subprocess.PIPE):
     return subprocess.run([sys.executable, str(ROOT / program), *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
+                          stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=300)
 
 
 def run_into_closed_pipe(program, *args):
@@ -37,7 +37,6 @@ def run_into_closed_pipe(program, *args):
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:
-        return subprocess.run([sys.executable, str(ROOT / program), *args], cwd=ROOT, stdout=write_end,
-                              stderr=subprocess.PIPE, text=True, timeout=300)
+        return run_cli(*args, program=program, stdout=write_end)
     finally:
         os.close(write_end)
