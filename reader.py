@@ -18,6 +18,7 @@ import os
 import sys
 import tarfile
 import urllib.request
+import zlib
 
 import numpy as np
 
@@ -201,17 +202,22 @@ def download_ptb(dest_dir, url=PTB_URL):
     except OSError as e:
         raise UsageError(f"cannot download {url} ({e}); without network, copy ptb.train.txt, "
                          f"ptb.valid.txt and ptb.test.txt from simple-examples/data/ into {dest_dir}") from None
+    try:
+        with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
+            members = {m.name.removeprefix("./"): m for m in tar.getmembers()}
+            contents = {name: tar.extractfile(members[f"simple-examples/data/{name}"]).read() for name in PTB_MD5}
+    except (tarfile.TarError, EOFError, zlib.error, KeyError) as e:
+        raise UsageError(f"{url} did not give the PTB archive ({type(e).__name__}: {e}); the download is "
+                         f"corrupt, try again") from None
+    for name, content in contents.items():
+        if hashlib.md5(content).hexdigest() != PTB_MD5[name]:
+            raise UsageError(f"{name} from {url} has the wrong md5; the download is corrupt, try again")
     os.makedirs(dest_dir, exist_ok=True)
-    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
-        members = {m.name.removeprefix("./"): m for m in tar.getmembers()}
-        for name, md5 in PTB_MD5.items():
-            content = tar.extractfile(members[f"simple-examples/data/{name}"]).read()
-            if hashlib.md5(content).hexdigest() != md5:
-                raise UsageError(f"{name} from {url} has the wrong md5; the download is corrupt, try again")
-            path = os.path.join(dest_dir, name)
-            with open(path + ".tmp", "wb") as f:
-                f.write(content)
-            os.replace(path + ".tmp", path)
+    for name, content in contents.items():  # written only once all three are checked
+        path = os.path.join(dest_dir, name)
+        with open(path + ".tmp", "wb") as f:
+            f.write(content)
+        os.replace(path + ".tmp", path)
     return dest_dir
 
 

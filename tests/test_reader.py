@@ -1,4 +1,6 @@
+import io
 import os
+import tarfile
 
 import numpy as np
 import pytest
@@ -150,6 +152,35 @@ def test_chunks_score_every_id_once():
 def test_download_without_network_says_where_to_put_files(tmp_path):
     with pytest.raises(reader.UsageError, match="copy ptb.train.txt"):
         reader.download_ptb(str(tmp_path), url="http://127.0.0.1:9/simple-examples.tgz")
+
+
+def tgz_of(files):
+    """A gzipped tar archive, as bytes, of {member name: content}."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, content in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("served", ["an html page", "an archive without the ptb files", "a truncated archive",
+                                    "ptb files of the wrong content"])
+def test_download_of_something_else_is_one_error_and_keeps_what_was_there(tmp_path, served):
+    wrong_files = {f"simple-examples/data/{name}": b"not ptb\n" for name in reader.PTB_MD5}
+    body = {"an html page": b"<html>Not Found</html>",
+            "an archive without the ptb files": tgz_of({"simple-examples/README": b"hello"}),
+            "a truncated archive": tgz_of(wrong_files)[:60],
+            "ptb files of the wrong content": tgz_of(wrong_files)}[served]
+    (tmp_path / "served.tgz").write_bytes(body)
+    dest = tmp_path / "ptb"
+    dest.mkdir()
+    (dest / "ptb.train.txt").write_text("what the user had\n")
+    with pytest.raises(reader.UsageError, match="the download is corrupt, try again"):
+        reader.download_ptb(str(dest), url=(tmp_path / "served.tgz").as_uri())
+    assert os.listdir(dest) == ["ptb.train.txt"]
+    assert (dest / "ptb.train.txt").read_text() == "what the user had\n"
 
 
 def test_download_default_is_next_to_reader_not_the_current_directory(tmp_path, monkeypatch):
