@@ -39,7 +39,7 @@ def check_member(save_path, inputs, word_to_id, which="best"):
                              f"{len(input_.data)} in --data_path); every member must be trained on the same corpus")
 
 
-def member_costs(save_path, inputs, word_to_id, which="best"):
+def member_costs(save_path, inputs, which="best"):
     """The member's cost (nats) of every target word of each input, in order; and its config.
     The member is assumed to have passed check_member."""
     config, _, prefix = run_dir.load_trained(save_path, which)
@@ -61,14 +61,14 @@ def evaluate_ensemble(save_paths, data_path, which="best"):
     """Results of the average of the runs in save_paths: per member and for the ensemble."""
     start = time.time()
     _, valid_data, test_data, word_to_id, _ = reader.load_corpus(data_path)
-    first = run_dir.saved_config(save_paths[0], run_dir.read_results(save_paths[0]))
+    first, _, _ = run_dir.load_trained(save_paths[0], which)
     inputs = {"valid": ptb_word_lm.PTBInput(valid_data, first.batch_size, first.num_steps),
               "test": ptb_word_lm.scoring_input(test_data)}
     for save_path in save_paths:  # all refusals before the first pass
         check_member(save_path, inputs, word_to_id, which)
     members, costs = [], {"valid": [], "test": []}
     for save_path in save_paths:
-        member, config = member_costs(save_path, inputs, word_to_id, which)
+        member, config = member_costs(save_path, inputs, which)
         results = run_dir.read_results(save_path)
         members.append({"results": os.path.join(save_path, "results.json"), "config": dataclasses.asdict(config),
                         "seed": results["seed"], "valid_perplexity": float(np.exp(member["valid"].mean())),

@@ -289,7 +289,7 @@ def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_
     if epochs_done >= config.max_max_epoch and (skip_test or results["test_perplexity"] is not None):
         print(run_dir.finished_message(save_path, results))
         return results
-    segment = run_dir.start_segment(results)
+    segment = run_dir.start_segment(results, rnn_mode)
     print(f"Data: {data_path}: {len(word_to_id)} words in the vocabulary, {len(train_data)} / "
           f"{len(valid_data)} / {len(test_data)} train / valid / test ids; words not in the "
           f"vocabulary mapped to {reader.UNK}: valid {unknown['valid']}, test {unknown['test']}")
@@ -349,23 +349,21 @@ def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_
     return results
 
 
-def evaluate(save_path, data_path, rnn_mode, which):
+def evaluate(save_path, data_path, which):
     """Restore the best or latest checkpoint and print its valid and test perplexity."""
     config, saved_vocab, prefix = run_dir.load_trained(save_path, which)
     train_data, valid_data, test_data, word_to_id, _ = reader.load_corpus(data_path)
     if word_to_id != saved_vocab:
         raise UsageError(f"the vocabulary of {data_path} is not the one {save_path} was trained on; "
                          f"pass the --data_path used for training")
-    with tf.Graph().as_default():
-        models = build_models(config, train_data, valid_data, test_data, rnn_mode, seed=0)
-        saver = tf.compat.v1.train.Saver()
-        with tf.compat.v1.Session() as session:
-            run_dir.restore(saver, session, prefix)
-            print(f"Evaluating {prefix}")
-            valid_perplexity, _ = run_epoch(session, models["Valid"])
-            print(f"Valid Perplexity: {valid_perplexity:.3f}")
-            test_perplexity, _ = run_epoch(session, models["Test"], verbose=True)
-            print(f"Test Perplexity: {test_perplexity:.3f}")
+    check_corpus_fits(config, train_data, valid_data, test_data)
+    print(f"Evaluating {prefix}")
+    with restored_model(config, prefix, PTBInput(valid_data, config.batch_size, config.num_steps)) as (session, model):
+        valid_perplexity, _ = run_epoch(session, model)
+    print(f"Valid Perplexity: {valid_perplexity:.3f}")
+    with restored_model(config, prefix, scoring_input(test_data)) as (session, model):
+        test_perplexity, _ = run_epoch(session, model, verbose=True)
+    print(f"Test Perplexity: {test_perplexity:.3f}")
     return valid_perplexity, test_perplexity
 
 
@@ -411,12 +409,12 @@ def main(argv):
         if os.path.basename(data_path) == "sample":
             print(f"No --data_path and no data/ptb: using the small sample corpus in {data_path}. "
                   f"Its perplexities are not PTB numbers; get PTB with: python reader.py download")
-    training_flags = ["model", "seed", *MODEL_FLAGS, "max_steps_per_epoch", "skip_test", *configs.OVERRIDABLE]
+    training_flags = ["model", "rnn_mode", "seed", *MODEL_FLAGS, "max_steps_per_epoch", "skip_test", *configs.OVERRIDABLE]
     if FLAGS.eval_only:
         given = [f"--{name}" for name in training_flags if FLAGS[name].present]
         if given:
             raise UsageError(f"--eval_only uses the configuration saved in --save_path; drop {', '.join(given)}")
-        evaluate(FLAGS.save_path, data_path, FLAGS.rnn_mode, FLAGS.checkpoint)
+        evaluate(FLAGS.save_path, data_path, FLAGS.checkpoint)
         return
     if FLAGS["checkpoint"].present:
         raise UsageError("--checkpoint only applies with --eval_only (training resumes from the newest checkpoint)")

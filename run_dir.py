@@ -72,7 +72,7 @@ def read_results(save_path):
     try:
         with open(path) as f:
             results = json.load(f)
-        results["config"]["batch_size"]
+        results["config"]["batch_size"]  # raises unless it holds a config, like every results.json written here
     except (OSError, ValueError, TypeError, KeyError) as e:
         raise UsageError(f"{path} is missing or unreadable ({type(e).__name__}: {e}); move the directory "
                          f"away or use another --save_path") from None
@@ -118,8 +118,7 @@ def epochs_in_checkpoint(prefix, epochs):
     try:
         steps = int(tf.train.load_variable(prefix, "Model/global_step"))
     except (tf.errors.OpError, ValueError, IndexError) as e:
-        raise UsageError(f"checkpoint {prefix} is corrupt or incomplete ({str(e).strip().splitlines()[0]}); "
-                         f"move it away to start again, nothing was overwritten") from None
+        raise corrupt_checkpoint(prefix, e) from None
     done = np.cumsum([e["train_steps"] for e in epochs])
     return int(np.searchsorted(done, steps, side="right"))
 
@@ -146,6 +145,10 @@ def check_same_run(save_path, saved, results, trained_epochs):
     new_rates = [(e["epoch"], e["learning_rate"], configs.learning_rate(config_now, e["epoch"]))
                  for e in trained_epochs]
     rate_changes = [change for change in new_rates if not math.isclose(change[1], change[2])]
+    if config_now.max_max_epoch < len(trained_epochs):
+        raise UsageError(f"--save_path={save_path} holds a run of {len(trained_epochs)} epochs, more than "
+                         f"--max_max_epoch={config_now.max_max_epoch}; give at least {len(trained_epochs)}, "
+                         f"or another --save_path")
     for field, value in now.items():
         if field in RESUMABLE_CHANGES or there.get(field) == value or (field in SCHEDULE_FIELDS and not rate_changes):
             continue
@@ -192,7 +195,7 @@ def load_trained(save_path, which="best"):
     if which not in CHECKPOINT_INDEX:
         raise UsageError(f"unknown --checkpoint={which}; use best or latest")
     if not save_path:
-        raise UsageError("no --save_path given; pass the --save_path of a training run")
+        raise UsageError("give the directory of a training run, like --save_path=runs/small")
     prefix = checkpoint_path(save_path, which) if os.path.isdir(save_path) else None
     if prefix is None:
         raise UsageError(f"no {which} checkpoint in --save_path={save_path}; train first with "
@@ -211,11 +214,7 @@ def restore(saver, session, prefix):
     try:
         saved = dict(tf.train.list_variables(prefix))
     except (tf.errors.OpError, ValueError, IndexError) as e:
-        saved = None
-        message = str(e).strip().splitlines()[0]
-    if saved is None:
-        raise UsageError(f"checkpoint {prefix} is corrupt or incomplete ({message}); move it away "
-                         f"to start again, nothing was overwritten")
+        raise corrupt_checkpoint(prefix, e) from None
     for variable in tf.compat.v1.global_variables():
         name, shape = variable.op.name, variable.shape.as_list()
         if name not in saved or saved[name] != shape:
@@ -226,9 +225,13 @@ def restore(saver, session, prefix):
     try:
         saver.restore(session, prefix)
     except (tf.errors.OpError, ValueError, IndexError) as e:
-        message = str(e).strip().splitlines()[0]
-        raise UsageError(f"checkpoint {prefix} is corrupt or incomplete ({message}); move it away "
-                         f"to start again, nothing was overwritten") from None
+        raise corrupt_checkpoint(prefix, e) from None
+
+
+def corrupt_checkpoint(prefix, error):
+    """The one-line error for a checkpoint that TensorFlow cannot read."""
+    return UsageError(f"checkpoint {prefix} is corrupt or incomplete ({str(error).strip().splitlines()[0]}); "
+                      f"move it away to start again, nothing was overwritten")
 
 
 def latest_saver(save_path):
@@ -323,10 +326,11 @@ def finished_message(save_path, results):
             f"{os.path.join(save_path, 'results.json')}. Nothing to do; a larger --max_max_epoch extends it.")
 
 
-def start_segment(results):
-    """Add a segment, this start of the program on this machine, to results; returns it."""
+def start_segment(results, rnn_mode):
+    """Add a segment, this start of the program on this machine with this layer, to results; returns it."""
     segment = {"segment": len(results["segments"]) + 1, "first_epoch": len(results["epochs"]) + 1,
-               "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine_description(), "seconds": 0.0}
+               "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine_description(),
+               "rnn_mode": rnn_mode, "seconds": 0.0}
     results["segments"].append(segment)
     return segment
 

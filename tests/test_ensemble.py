@@ -33,7 +33,7 @@ def runs(tmp_path_factory):
 
 def test_an_ensemble_of_one_is_the_model_itself(runs):
     with contextlib.redirect_stdout(io.StringIO()):
-        valid, test = ptb_word_lm.evaluate(runs[0], SAMPLE, "block", "best")
+        valid, test = ptb_word_lm.evaluate(runs[0], SAMPLE, "best")
         results = ensemble.evaluate_ensemble(runs[:1], SAMPLE)
     assert results["valid_perplexity"] == pytest.approx(valid, rel=1e-5)
     assert results["test_perplexity"] == pytest.approx(test, rel=1e-5)
@@ -59,9 +59,9 @@ def test_two_identical_members_are_one(runs, tmp_path):
 
 
 def test_the_average_is_of_probabilities(runs):
-    _, valid, test, word_to_id, _ = ptb_word_lm.reader.load_corpus(SAMPLE)
+    test = ptb_word_lm.reader.load_corpus(SAMPLE)[2]
     inputs = {"test": ptb_word_lm.PTBInput(test, 1, ptb_word_lm.TEST_CHUNK, score_every_id=True)}
-    costs = [ensemble.member_costs(run, inputs, word_to_id)[0]["test"] for run in runs]
+    costs = [ensemble.member_costs(run, inputs)[0]["test"] for run in runs]
     with contextlib.redirect_stdout(io.StringIO()):
         results = ensemble.evaluate_ensemble(runs, SAMPLE)
     mean_probability = (np.exp(-costs[0]) + np.exp(-costs[1])) / 2
@@ -79,6 +79,15 @@ def test_members_of_another_vocabulary_are_refused_in_one_line(runs, tmp_path):
     result = run_cli(f"--data_path={SAMPLE}", runs[0], other, program="ensemble.py")
     lines = result.stderr.strip().splitlines()
     assert result.returncode != 0 and len(lines) == 1 and "another vocabulary" in lines[0], result.stderr
+
+
+@pytest.mark.parametrize("first", [True, False])
+def test_a_member_that_is_not_a_run_is_refused_in_one_line(runs, tmp_path, first):
+    members = [str(tmp_path / "typo"), runs[0]] if first else [runs[0], str(tmp_path / "typo")]
+    result = run_cli(f"--data_path={SAMPLE}", *members, program="ensemble.py")
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode != 0 and len(lines) == 1, result.stderr
+    assert f"no best checkpoint in --save_path={tmp_path / 'typo'}" in lines[0]
 
 
 def test_the_cli_writes_a_json_naming_its_members(runs, tmp_path):

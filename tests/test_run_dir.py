@@ -73,6 +73,21 @@ def test_eval_only_prints_the_trained_final_test_perplexity(uninterrupted):
     assert valid == pytest.approx(min(e["valid_perplexity"] for e in history), rel=1e-4)
 
 
+@pytest.mark.parametrize("change, message", [
+    ({"--rnn_mode=basic": None}, "drop --rnn_mode"),  # evaluation always runs basic
+    ({"valid": "a b\n"}, "the validation data has 3 words, too few for one batch"),
+])
+def test_eval_only_refuses_what_it_cannot_evaluate_in_one_line(tmp_path, uninterrupted, change, message):
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data" / "sample", data)
+    flags = [flag for flag in change if flag.startswith("--")]
+    for split in set(change) - set(flags):
+        (data / f"ptb.{split}.txt").write_text(change[split])
+    result = run_cli(f"--data_path={data}", f"--save_path={uninterrupted[0]}", "--eval_only", *flags)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr, result.stderr
+
+
 def snapshot(directory):
     return {p.name: p.read_bytes() for p in directory.iterdir()}
 
@@ -126,11 +141,12 @@ def latest_epochs_on_disk(save_path):
     return sorted(int(p.name.split("-")[1].split(".")[0]) for p in save_path.glob("model.ckpt-*.index"))
 
 
-def test_segments_add_up_and_each_epoch_names_its_machine(tmp_path, uninterrupted):
+def test_segments_add_up_and_each_epoch_names_its_machine_and_layer(tmp_path, uninterrupted):
     start_and_stop_after_first_epoch(tmp_path, signal.SIGKILL)
-    assert run_cli(*SHORT_RUN, f"--save_path={tmp_path}").returncode == 0
+    assert run_cli(*SHORT_RUN, "--rnn_mode=basic", f"--save_path={tmp_path}").returncode == 0
     results = json.loads((tmp_path / "results.json").read_text())
     assert [s["first_epoch"] for s in results["segments"]] == [1, 2]
+    assert [s["rnn_mode"] for s in results["segments"]] == ["block", "basic"] and results["rnn_mode"] == "block"
     assert results["wall_seconds"] == pytest.approx(sum(s["seconds"] for s in results["segments"]))
     assert [e["segment"] for e in results["epochs"]] == [1, 2, 2]
     assert set(results["epochs"][0]["machine"]) == {"cpu", "avx512"}
@@ -143,6 +159,8 @@ def test_a_finished_run_is_not_run_again_but_can_be_extended(tmp_path, uninterru
     before = snapshot(save_path)
     again = run_cli(*SHORT_RUN, f"--save_path={save_path}")
     assert again.returncode == 0 and "finished run of 3 epochs" in again.stdout and "Test Perplexity" not in again.stdout
+    shortened = run_cli(*SHORT_RUN, "--max_max_epoch=2", f"--save_path={save_path}")
+    assert shortened.returncode != 0 and "holds a run of 3 epochs, more than --max_max_epoch=2" in shortened.stderr
     assert snapshot(save_path) == before
     extended = run_cli(*SHORT_RUN, "--max_max_epoch=4", f"--save_path={save_path}")
     assert extended.returncode == 0 and "continuing at epoch 4" in extended.stdout, extended.stderr
