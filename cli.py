@@ -18,6 +18,12 @@ def raise_terminated(signum, frame):
     raise Terminated
 
 
+def define_trained_run_flags():
+    """--save_path and --checkpoint: the trained run that score.py, generate.py and export.py use."""
+    flags.DEFINE_string("save_path", None, "Directory of a run of ptb_word_lm.py.")
+    flags.DEFINE_string("checkpoint", "best", "The best (lowest valid perplexity) or latest checkpoint.")
+
+
 def run_program(name, define_program_flags, program_main):
     """Define the program's flags and run program_main(argv) in TensorFlow's graph mode.
 

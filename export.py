@@ -82,8 +82,7 @@ FLAGS = flags.FLAGS
 
 
 def define_flags():
-    flags.DEFINE_string("save_path", None, "Directory of a run of ptb_word_lm.py.")
-    flags.DEFINE_string("checkpoint", "best", "The best (lowest valid perplexity) or latest checkpoint.")
+    cli.define_trained_run_flags()
     flags.DEFINE_string("export_dir", None, "Directory to create with the SavedModel and vocab.txt.")
     flags.DEFINE_string("batch_size", "1", "Sequences per call of the exported signature.")
     flags.DEFINE_string("num_steps", "1", "Words per sequence per call of the exported signature.")
@@ -92,8 +91,6 @@ def define_flags():
 def main(argv):
     if len(argv) > 1:
         raise UsageError(f"unexpected argument {argv[1]!r}; all options are flags like --export_dir=DIR")
-    if not FLAGS.save_path:
-        raise UsageError("give the directory of a training run, like --save_path=runs/small")
     batch_size = parse_flag("batch_size", FLAGS.batch_size, int, 1)
     num_steps = parse_flag("num_steps", FLAGS.num_steps, int, 1)
     prefix = export(FLAGS.save_path, FLAGS.checkpoint, FLAGS.export_dir, batch_size, num_steps)

@@ -106,8 +106,7 @@ FLAGS = flags.FLAGS
 
 
 def define_flags():
-    flags.DEFINE_string("save_path", None, "Directory of a run of ptb_word_lm.py.")
-    flags.DEFINE_string("checkpoint", "best", "The best (lowest valid perplexity) or latest checkpoint.")
+    cli.define_trained_run_flags()
     flags.DEFINE_string("prompt", None, "The words to continue; read after an <eos>.")
     flags.DEFINE_string("num_words", "50", "Words to sample after the prompt.")
     flags.DEFINE_string("temperature", "1.0", "Divides the logits: below 1 sharper, above 1 flatter.")
@@ -120,8 +119,6 @@ def define_flags():
 def main(argv):
     if len(argv) > 1:
         raise UsageError(f"unexpected argument {argv[1]!r}; all options are flags like --prompt=\"the company\"")
-    if not FLAGS.save_path:
-        raise UsageError("give the directory of a training run, like --save_path=runs/small")
     if FLAGS.prompt is None:
         raise UsageError('give the words to continue, like --prompt="the company"')
     k = None if FLAGS.next_words is None else parse_flag("next_words", FLAGS.next_words, int, 1)

@@ -19,21 +19,18 @@ import urllib.request
 import zlib
 
 import numpy as np
-from absl import app, flags
+from absl import flags
 
+import cli
 from quiet_tf import tf
+from reader import UsageError
 
-PROG = "mnist_rnn.py"
 URL = "https://storage.googleapis.com/cvdf-datasets/mnist/"
 MD5 = {"train-images-idx3-ubyte": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
        "train-labels-idx1-ubyte": "d53e105ee54ea40749a09fcbcd1e9432",
        "t10k-images-idx3-ubyte": "9fb629c4189551a2d022fa330f9573f3",
        "t10k-labels-idx1-ubyte": "ec29112dd5afa0611ce80d1b7f02629c"}
 IMAGES_MAGIC, LABELS_MAGIC = 2051, 2049  # 0x08 (unsigned byte) << 8 | ndim
-
-
-class UsageError(Exception):
-    """A mistake the user can fix: a bad flag, a missing or malformed data file."""
 
 
 def download(data_dir):
@@ -194,37 +191,12 @@ def train_and_test(train_set, test_set, hidden_size, learning_rate, batch_size, 
     return history, (test_loss, test_acc)
 
 
-def main(argv):
-    f = flags.FLAGS
-    try:
-        if len(argv) > 1:
-            raise UsageError(f"unexpected argument {argv[1]!r}; write flags as --name=value")
-        for name in ("batch_size", "num_epoch", "batch_per_log", "hidden_size", "learning_rate"):
-            if not 0 < f[name].value < float("inf"):  # also refuses nan
-                raise UsageError(f"--{name}={f[name].value} must be positive and finite; "
-                                 f"pass e.g. --{name}={f[name].default}")
-        if not 0 <= f.seed < 2**32:
-            raise UsageError(f"--seed={f.seed} is out of range; pass 0 <= seed < 2**32")
-        if f.download:
-            download(f.data_dir)
-        train_set, test_set = load_split(f.data_dir, "train"), load_split(f.data_dir, "t10k")
-    except UsageError as e:
-        raise SystemExit(f"{PROG}: error: {e}") from None
-    train_and_test(train_set, test_set, f.hidden_size, f.learning_rate, f.batch_size, f.num_epoch,
-                   f.seed, f.batch_per_log)
+FLAGS = flags.FLAGS
 
 
-def parse_flags(argv):
-    """absl's flag parsing, with its errors shortened to our one-line form."""
-    try:
-        return flags.FLAGS(argv)
-    except flags.Error as e:
-        raise SystemExit(f"{PROG}: error: {e}; see --helpfull for the flags") from None
-
-
-# Flags are defined only when this file is run: importing it (tests) adds nothing to absl's
-# global flags, where ptb_word_lm.py defines --seed, --learning_rate, --batch_size too.
-if __name__ == "__main__":
+def define_flags():
+    """The command line; defined only when this file is the program, so that importing it (tests)
+    adds nothing to absl's global flags, where ptb_word_lm.py defines --seed, --learning_rate too."""
     flags.DEFINE_float("learning_rate", 0.001, "Adam learning rate.")
     flags.DEFINE_integer("seed", 111, "Seed of the batch shuffling and of the weights.")
     flags.DEFINE_integer("batch_size", 128, "Images per training batch.")
@@ -233,4 +205,23 @@ if __name__ == "__main__":
     flags.DEFINE_integer("hidden_size", 128, "Units in the RNN state.")
     flags.DEFINE_string("data_dir", "MNIST_data/", "Directory with the four MNIST IDX files.")
     flags.DEFINE_boolean("download", False, "First fetch the MNIST files into --data_dir.")
-    app.run(main, flags_parser=parse_flags)
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise UsageError(f"unexpected argument {argv[1]!r}; write flags as --name=value")
+    for name in ("batch_size", "num_epoch", "batch_per_log", "hidden_size", "learning_rate"):
+        if not 0 < FLAGS[name].value < float("inf"):  # also refuses nan
+            raise UsageError(f"--{name}={FLAGS[name].value} must be positive and finite; "
+                             f"pass e.g. --{name}={FLAGS[name].default}")
+    if not 0 <= FLAGS.seed < 2**32:
+        raise UsageError(f"--seed={FLAGS.seed} is out of range; pass 0 <= seed < 2**32")
+    if FLAGS.download:
+        download(FLAGS.data_dir)
+    train_set, test_set = load_split(FLAGS.data_dir, "train"), load_split(FLAGS.data_dir, "t10k")
+    train_and_test(train_set, test_set, FLAGS.hidden_size, FLAGS.learning_rate, FLAGS.batch_size, FLAGS.num_epoch,
+                   FLAGS.seed, FLAGS.batch_per_log)
+
+
+if __name__ == "__main__":
+    cli.run_program("mnist_rnn.py", define_flags, main)

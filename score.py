@@ -20,6 +20,7 @@ import run_dir
 from quiet_tf import tf
 from reader import EOS, UsageError
 
+
 def read_lines(path):
     """The non-blank lines of the file at path (- for standard input), each a list of words."""
     try:
@@ -91,16 +92,13 @@ FLAGS = flags.FLAGS
 
 
 def define_flags():
-    flags.DEFINE_string("save_path", None, "Directory of a run of ptb_word_lm.py.")
-    flags.DEFINE_string("checkpoint", "best", "The best (lowest valid perplexity) or latest checkpoint.")
+    cli.define_trained_run_flags()
 
 
 def main(argv):
     if len(argv) != 2:
         raise UsageError("give one text file to score, or - for standard input: "
                          "python score.py --save_path=DIR FILE")
-    if not FLAGS.save_path:
-        raise UsageError("give the directory of a training run, like --save_path=runs/small")
     path = argv[1]
     lines = read_lines(path)
     per_line, total, words, unknown = score(FLAGS.save_path, FLAGS.checkpoint, lines,

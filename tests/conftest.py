@@ -1,12 +1,17 @@
+import contextlib
+import dataclasses
+import io
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
+SAMPLE = ROOT / "data" / "sample"
 sys.path.insert(0, str(ROOT))
 
 
@@ -40,3 +45,38 @@ def run_into_closed_pipe(program, *args):
         return run_cli(*args, program=program, stdout=write_end)
     finally:
         os.close(write_end)
+
+
+def assert_one_line_error(result, program, message):
+    """The program refused its input as every program here does: one line on stderr, a non-zero exit."""
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode != 0 and len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"{program}: error: ") and message in lines[0]
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory):
+    """The --save_path of one model trained on the sample corpus, which score, generate and export use.
+
+    Two epochs at the test config's max_grad_norm=1 learn only word frequencies, and a scrambled
+    sentence scores as well as the real one; four at max_grad_norm=5 learn some word order.
+    """
+    import configs
+    import ptb_word_lm
+    config = dataclasses.replace(configs.get_config("test"), hidden_size=64, num_steps=10, batch_size=8,
+                                 num_layers=2, max_grad_norm=5, max_epoch=4, max_max_epoch=4)
+    save_path = str(tmp_path_factory.mktemp("trained"))
+    with contextlib.redirect_stdout(io.StringIO()):
+        ptb_word_lm.train(config, str(SAMPLE), "block", 0, save_path)
+    return save_path
+
+
+def in_session(save_path, function, *args, prompt="the hotel"):
+    """function(session, model, ids of the prompt, *args) with the checkpoint's batch-1 step model."""
+    import generate
+    import ptb_word_lm
+    import run_dir
+    config, word_to_id, prefix = run_dir.load_trained(save_path, "best")
+    input_ = ptb_word_lm.PTBInput(np.zeros(0, np.int32), 1, 1)
+    with ptb_word_lm.restored_model(config, prefix, input_) as (session, model):
+        return function(session, model, generate.prompt_ids(prompt, word_to_id)[0], *args)

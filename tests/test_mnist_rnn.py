@@ -2,19 +2,15 @@
 import gzip
 import hashlib
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-import mnist_rnn  # noqa: E402
-from mnist_rnn import UsageError  # noqa: E402
+import mnist_rnn
+from conftest import SHARED, run_cli, run_into_closed_pipe
+from reader import UsageError
 
-REAL_MNIST = ROOT.parent / "shared" / "mnist"
+REAL_MNIST = SHARED / "mnist"
 
 
 def bright_row_task(n, seed):
@@ -56,7 +52,7 @@ def test_bad_magic(tmp_path):
 
 
 def test_truncated_files(tmp_path):
-    images, labels = bright_row_task(3, seed=0)
+    images, _ = bright_row_task(3, seed=0)
     raw = tmp_path / "images"
     mnist_rnn.write_idx(str(raw), images)
     raw.write_bytes(raw.read_bytes()[:-10])
@@ -115,16 +111,14 @@ def test_model_learns_toy_task_and_seed_repeats(capsys):
     assert "Epoch: 4, Train Loss: " in capsys.readouterr().out
 
 
-def run_cli(*flags):
-    return subprocess.run([sys.executable, str(ROOT / "mnist_rnn.py"), *flags],
-                          capture_output=True, text=True, timeout=120)
+def toy_cli_flags(data_dir):
+    write_split(data_dir, "train", *bright_row_task(64, seed=1))
+    write_split(data_dir, "t10k", *bright_row_task(32, seed=2), suffix="")
+    return [f"--data_dir={data_dir}", "--num_epoch=1", "--batch_size=16", "--batch_per_log=2", "--hidden_size=8"]
 
 
 def test_cli_end_to_end(tmp_path):
-    write_split(tmp_path, "train", *bright_row_task(64, seed=1))
-    write_split(tmp_path, "t10k", *bright_row_task(32, seed=2), suffix="")
-    result = run_cli(f"--data_dir={tmp_path}", "--num_epoch=1", "--batch_size=16",
-                     "--batch_per_log=2", "--hidden_size=8")
+    result = run_cli(*toy_cli_flags(tmp_path), program="mnist_rnn.py")
     assert result.returncode == 0, result.stderr
     assert "epoch 1 batch 2/4 loss " in result.stdout
     epoch_line = r"^Epoch: 1, Train Loss: \d+\.\d{3}, Train Acc: \d\.\d{3}$"
@@ -140,10 +134,15 @@ def test_cli_end_to_end(tmp_path):
     ("--learning_rate=inf", "--learning_rate=inf must be positive and finite; "),
 ])
 def test_cli_usage_error_is_one_line(flag, message):
-    result = run_cli(flag)
+    result = run_cli(flag, program="mnist_rnn.py")
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith("mnist_rnn.py: error: " + message)
+
+
+def test_output_into_a_closed_pipe_ends_quietly(tmp_path):
+    result = run_into_closed_pipe("mnist_rnn.py", *toy_cli_flags(tmp_path))
+    assert (result.returncode, result.stderr) == (1, "")
 
 
 def test_real_digits_held_out(tmp_path):
