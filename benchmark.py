@@ -9,7 +9,6 @@ the batch-1 test pass over as many ids as PTB's test set. The peaks are fp32 GFL
 - TensorFlow's matmul at the shapes one training batch multiplies (the softmax and its two
   gradients, the LSTM's input projection), in the timed graph and session;
 - TensorFlow's matmul at a --square_size cube (4096 x 4096 x 4096), what the CPU can do at best;
-  share_of_peak is the share of this one;
 - numpy's at the training shapes, the figure of earlier versions; numpy's OpenBLAS may run a
   kernel older than the CPU (OPENBLAS_CORETYPE=Haswell here reaches about half of TensorFlow's
   speed on AVX-512), so its core type is printed with it.
@@ -38,7 +37,7 @@ import run_dir
 from quiet_tf import tf
 from reader import UsageError
 
-PTB_TEST_IDS = 82430
+PTB_TEST_IDS = report.PTB["test_ids"]  # PTB's test set, which the test pass times are projected to
 SQUARE_SIZE = 4096
 OPENBLAS_CORETYPE = os.environ.get("OPENBLAS_CORETYPE", "default")
 
@@ -124,7 +123,7 @@ def measure_peaks(session, loops, config):
 def time_rnn_mode(config, rnn_mode, warmup, steps, rounds, test_ids, square_size=SQUARE_SIZE, seed=0):
     """Training words/s, the peaks and the shares of them per round with their medians, and
     evaluation words/s, for one rnn_mode; the batch-1 test pass is timed over test_ids ids and its
-    time projected to PTB's 82,430. share_of_peak and matmul_peak_gflops are those of the square."""
+    time projected to PTB's 82,430."""
     rng = np.random.RandomState(seed)
     words_per_batch = config.batch_size * config.num_steps
     ids = lambda batches: rng.randint(0, config.vocab_size, batches * words_per_batch + config.batch_size)
@@ -151,10 +150,8 @@ def time_rnn_mode(config, rnn_mode, warmup, steps, rounds, test_ids, square_size
                     "train_wps": wps, **peaks,
                     "share_of_shape_peak": gflops / peaks["tf_shape_peak_gflops"],
                     "share_of_square_peak": gflops / peaks["tf_square_peak_gflops"],
-                    "share_of_numpy_peak": gflops / peaks["numpy_peak_gflops"],
-                    "share_of_peak": gflops / peaks["tf_square_peak_gflops"],
-                    "matmul_peak_gflops": peaks["tf_square_peak_gflops"]})
-            ptb_word_lm.run_epoch(session, models["Valid"])
+                    "share_of_numpy_peak": gflops / peaks["numpy_peak_gflops"]})
+            ptb_word_lm.run_epoch(session, models["Valid"])  # warm-up: the Valid graph's first run
             _, valid_wps = ptb_word_lm.run_epoch(session, models["Valid"])
             start = time.perf_counter()
             _, test_wps = ptb_word_lm.run_epoch(session, models["Test"])

@@ -88,7 +88,8 @@ def words_to_ids(words, word_to_id, filename="text"):
 
 
 def ptb_raw_data(data_path):
-    """(train_ids, valid_ids, test_ids, vocab_size) from the corpus in data_path (see load_corpus)."""
+    """(train_ids, valid_ids, test_ids, vocab_size) from the corpus in data_path (see load_corpus): the
+    tutorial's reader API, kept for code written against it."""
     train_ids, valid_ids, test_ids, word_to_id, _ = load_corpus(data_path)
     return train_ids, valid_ids, test_ids, len(word_to_id)
 
@@ -232,12 +233,12 @@ def write_zipf_corpus(dest_dir, size=WIKITEXT2_SIZE, words_per_line=20, seed=0):
     words = np.array([f"w{i}" for i in range(size["vocab"] - 1)])
     p = 1.0 / np.arange(1, len(words) + 1)
     os.makedirs(dest_dir, exist_ok=True)
-    for split in ("train", "valid", "test"):
+    for split, name in file_names("wikitext").items():
         lines = -(-size[split] // (words_per_line + 1))
         ids = rng.choice(len(words), size=size[split] - lines, p=p / p.sum())
         if split == "train":  # every word at least once, so valid and test need no <unk>
             ids[:len(words)] = rng.permutation(len(words))
-        with open(os.path.join(dest_dir, f"wiki.{split}.tokens"), "w") as f:
+        with open(os.path.join(dest_dir, name), "w") as f:
             f.writelines(" ".join(row) + "\n" for row in np.array_split(words[ids], lines))
     return dest_dir
 

@@ -95,7 +95,8 @@ def paper(run, source="paper"):
         return None, None
     if run["config"].get("tie_weights"):
         return TIED.get(size_of(run["config"]), (None, None))
-    return getattr(reference(run["config"]), f"{source}_valid"), getattr(reference(run["config"]), f"{source}_test")
+    config = reference(run["config"])
+    return getattr(config, f"{source}_valid"), getattr(config, f"{source}_test")
 
 
 def changed_fields(config):
@@ -122,20 +123,20 @@ def full_epochs(run):
     return max(paper_epochs or 0, run["config"]["max_max_epoch"])
 
 
-def describe(run, full_epochs):
-    """Speed, how much of a full run of full_epochs was trained, and the full run's projected hours."""
+def describe(run, epochs_in_full_run):
+    """Speed, how much of a full run of epochs_in_full_run was trained, and the full run's projected hours."""
     config, epochs = run["config"], run["epochs"]
     epoch_size = run.get("epoch_size")
     steps = [e.get("train_steps", epoch_size) for e in epochs]
-    complete = len(epochs) >= full_epochs and all(s == epoch_size for s in steps)
+    complete = len(epochs) >= epochs_in_full_run and all(s == epoch_size for s in steps)
     wps = sum(e["train_wps"] for e in epochs) / len(epochs)
     described = {"complete": complete, "wps": wps, "projected_hours": None,
-                 "trained": f"{len(epochs)} of {max(full_epochs, len(epochs))} epochs"}
+                 "trained": f"{len(epochs)} of {max(epochs_in_full_run, len(epochs))} epochs"}
     if not complete and epoch_size:  # results.json from before epoch_size was recorded: no projection
         epoch_hours = (epoch_size * config["batch_size"] * config["num_steps"] / wps
                        + epochs[-1]["valid_seconds"]) / 3600
-        described.update(trained=f"{sum(steps) / epoch_size:.2f} of {full_epochs} epochs",
-                         projected_hours=full_epochs * epoch_hours + (run.get("test_seconds") or 0) / 3600)
+        described.update(trained=f"{sum(steps) / epoch_size:.2f} of {epochs_in_full_run} epochs",
+                         projected_hours=epochs_in_full_run * epoch_hours + (run.get("test_seconds") or 0) / 3600)
     return described
 
 
@@ -168,8 +169,8 @@ def fmt(*values):
     return "—" if all(v is None for v in values) else " / ".join("—" if v is None else f"{v:.1f}" for v in values)
 
 
-def diff(value, reference):
-    return "—" if value is None or reference is None else f"{value - reference:+.1f}"
+def diff(value, reference_value):
+    return "—" if value is None or reference_value is None else f"{value - reference_value:+.1f}"
 
 
 def single_row(name, run, references):

@@ -147,7 +147,7 @@ def tiny_corpus(tmp_path):
                         "".join(line() for _ in range(10)), "".join(line() for _ in range(10)))
 
 
-def test_same_seed_same_perplexities_other_seed_other(tmp_path, capsys):
+def test_same_seed_same_perplexities_other_seed_other(tmp_path):
     data_path, config = tiny_corpus(tmp_path), dataclasses.replace(TINY, max_max_epoch=2)
     runs = [ptb_word_lm.train(config, data_path, "block", seed) for seed in (5, 5, 6)]
     summary = [(r["epochs"][-1]["valid_perplexity"], r["test_perplexity"]) for r in runs]

@@ -253,7 +253,7 @@ def test_epochs_puts_the_curves_side_by_side(tmp_path, capsys):
     assert "skipped" in err and "an ensemble, which has no epochs" in err
 
 
-def test_nothing_left_is_a_one_line_error(tmp_path, capsys):
+def test_nothing_left_is_a_one_line_error(tmp_path):
     with pytest.raises(SystemExit) as exited:
         report.main(["report.py", write(tmp_path / "list.json", [])])
     assert str(exited.value.code).startswith("report.py: error: ") and "\n" not in str(exited.value.code)
