@@ -357,8 +357,8 @@ def evaluate(save_path, data_path, which):
         raise UsageError(f"the vocabulary of {data_path} is not the one {save_path} was trained on; "
                          f"pass the --data_path used for training")
     check_corpus_fits(config, train_data, valid_data, test_data)
-    print(f"Evaluating {prefix}")
     with restored_model(config, prefix, PTBInput(valid_data, config.batch_size, config.num_steps)) as (session, model):
+        print(f"Evaluating {prefix}")
         valid_perplexity, _ = run_epoch(session, model)
     print(f"Valid Perplexity: {valid_perplexity:.3f}")
     with restored_model(config, prefix, scoring_input(test_data)) as (session, model):

@@ -100,6 +100,7 @@ def main(argv):
         raise UsageError("give one text file to score, or - for standard input: "
                          "python score.py --save_path=DIR FILE")
     path = argv[1]
+    run_dir.load_trained(FLAGS.save_path, FLAGS.checkpoint)  # refuse a bad --save_path before reading stdin
     lines = read_lines(path)
     per_line, total, words, unknown = score(FLAGS.save_path, FLAGS.checkpoint, lines,
                                             "standard input" if path == "-" else path, progress=True)

@@ -1,5 +1,6 @@
 """score.py: the perplexity of a text, line by line, on a model trained on the sample corpus."""
 import io
+import subprocess
 import sys
 
 import numpy as np
@@ -9,7 +10,7 @@ import tensorflow as tf
 import ptb_word_lm
 import run_dir
 import score
-from conftest import SAMPLE, assert_one_line_error, run_cli
+from conftest import ROOT, SAMPLE, assert_one_line_error, run_cli
 
 tf.compat.v1.disable_eager_execution()
 
@@ -77,3 +78,14 @@ def test_score_cli_shows_progress_on_stderr_for_a_long_text_only(trained):
 def test_bad_input_is_one_line_and_nonzero(trained, args, message):
     result = run_cli(*[f"--save_path={trained}" if a == "SAVE" else a for a in args], program="score.py")
     assert_one_line_error(result, "score.py", message)
+
+
+def test_a_missing_save_path_is_refused_before_standard_input_is_read():
+    process = subprocess.Popen([sys.executable, str(ROOT / "score.py"), "-"], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        process.wait(timeout=120)  # standard input stays open: a program reading it first would wait here
+        assert process.returncode == 1 and "give the directory of a training run" in process.stderr.read()
+    finally:
+        process.kill()
+        process.communicate()
