@@ -27,8 +27,9 @@ from reader import UsageError
 
 
 def check_member(save_path, inputs, word_to_id, which="best"):
-    """Refuse a member trained on another corpus than the one of --data_path."""
-    _, member_vocab, _ = run_dir.load_trained(save_path, which)
+    """The member's (config, checkpoint prefix); refuses a member trained on another corpus than the
+    one of --data_path."""
+    config, member_vocab, prefix = run_dir.load_trained(save_path, which)
     if member_vocab != word_to_id:
         raise UsageError(f"{save_path} was trained with another vocabulary than the one of --data_path; "
                          f"every member must be trained on the same corpus")
@@ -37,17 +38,13 @@ def check_member(save_path, inputs, word_to_id, which="best"):
         if data.get(f"{name}_ids", len(input_.data)) != len(input_.data):
             raise UsageError(f"{save_path} was trained on other data ({data[f'{name}_ids']} {name} ids there, "
                              f"{len(input_.data)} in --data_path); every member must be trained on the same corpus")
+    return config, prefix
 
 
-def member_costs(save_path, inputs, which="best"):
-    """The member's cost (nats) of every target word of each input, in order; and its config.
-    The member is assumed to have passed check_member."""
-    config, _, prefix = run_dir.load_trained(save_path, which)
-    costs = {}
-    for name, input_ in inputs.items():
-        with ptb_word_lm.restored_model(config, prefix, input_) as (session, model):
-            costs[name] = score.word_costs(session, model, progress=True)
-    return costs, config
+def member_costs(config, prefix, inputs):
+    """The cost (nats) of every target word of each input, in order, under checkpoint prefix."""
+    with ptb_word_lm.restored_model(config, prefix, *inputs.values()) as (session, *models):
+        return {name: score.word_costs(session, model, progress=True) for name, model in zip(inputs, models)}
 
 
 def average_perplexity(member_costs_of_one_pass):
@@ -64,11 +61,10 @@ def evaluate_ensemble(save_paths, data_path, which="best"):
     first, _, _ = run_dir.load_trained(save_paths[0], which)
     inputs = {"valid": ptb_word_lm.PTBInput(valid_data, first.batch_size, first.num_steps),
               "test": ptb_word_lm.scoring_input(test_data)}
-    for save_path in save_paths:  # all refusals before the first pass
-        check_member(save_path, inputs, word_to_id, which)
+    checked = [check_member(save_path, inputs, word_to_id, which) for save_path in save_paths]  # refusals first
     members, costs = [], {"valid": [], "test": []}
-    for save_path in save_paths:
-        member, config = member_costs(save_path, inputs, which)
+    for save_path, (config, prefix) in zip(save_paths, checked):
+        member = member_costs(config, prefix, inputs)
         results = run_dir.read_results(save_path)
         members.append({"results": os.path.join(save_path, "results.json"), "config": dataclasses.asdict(config),
                         "seed": results["seed"], "valid_perplexity": float(np.exp(member["valid"].mean())),

@@ -222,16 +222,19 @@ def check_corpus_fits(config, train_data, valid_data, test_data):
 
 
 @contextlib.contextmanager
-def restored_model(config, prefix, input_):
-    """(session, model): PTBModel(is_training=False) over input_ with the weights of checkpoint prefix.
+def restored_model(config, prefix, *inputs):
+    """(session, model, ...): a PTBModel(is_training=False) over each input, all sharing the
+    weights of checkpoint prefix, restored once.
 
-    The model's graph is the default graph inside the block, so ops can be added on top of it.
+    The models' graph is the default graph inside the block, so ops can be added on top of it.
     """
     with tf.Graph().as_default(), tf.compat.v1.Session() as session:
-        with tf.compat.v1.variable_scope("Model"):
-            model = PTBModel(False, config, input_, EVAL_RNN_MODE)
+        models = []
+        for input_ in inputs:
+            with tf.compat.v1.variable_scope("Model", reuse=bool(models)):
+                models.append(PTBModel(False, config, input_, EVAL_RNN_MODE))
         run_dir.restore(tf.compat.v1.train.Saver(), session, prefix)
-        yield session, model
+        yield session, *models
 
 
 def state_feed(model, state):
@@ -357,13 +360,13 @@ def evaluate(save_path, data_path, which):
         raise UsageError(f"the vocabulary of {data_path} is not the one {save_path} was trained on; "
                          f"pass the --data_path used for training")
     check_corpus_fits(config, train_data, valid_data, test_data)
-    with restored_model(config, prefix, PTBInput(valid_data, config.batch_size, config.num_steps)) as (session, model):
+    inputs = PTBInput(valid_data, config.batch_size, config.num_steps), scoring_input(test_data)
+    with restored_model(config, prefix, *inputs) as (session, valid_model, test_model):
         print(f"Evaluating {prefix}")
-        valid_perplexity, _ = run_epoch(session, model)
-    print(f"Valid Perplexity: {valid_perplexity:.3f}")
-    with restored_model(config, prefix, scoring_input(test_data)) as (session, model):
-        test_perplexity, _ = run_epoch(session, model, verbose=True)
-    print(f"Test Perplexity: {test_perplexity:.3f}")
+        valid_perplexity, _ = run_epoch(session, valid_model)
+        print(f"Valid Perplexity: {valid_perplexity:.3f}")
+        test_perplexity, _ = run_epoch(session, test_model, verbose=True)
+        print(f"Test Perplexity: {test_perplexity:.3f}")
     return valid_perplexity, test_perplexity
 
 

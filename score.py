@@ -72,13 +72,12 @@ def word_costs(session, model, progress=False):
     return np.concatenate(costs)
 
 
-def score(save_path, which, lines, name="text", progress=False):
-    """Score lines (lists of words) with the checkpoint in save_path.
+def score(config, word_to_id, prefix, lines, name="text", progress=False):
+    """Score lines (lists of words) with checkpoint prefix of a run, as run_dir.load_trained gives it.
 
     Returns ([(perplexity, words scored) per line], total perplexity, words scored, words
     mapped to <unk>); a line's words scored are its words and its <eos>.
     """
-    config, word_to_id, prefix = run_dir.load_trained(save_path, which)
     ids, unknown = text_ids(lines, word_to_id, name)
     input_ = ptb_word_lm.scoring_input(ids)
     with ptb_word_lm.restored_model(config, prefix, input_) as (session, model):
@@ -100,10 +99,9 @@ def main(argv):
         raise UsageError("give one text file to score, or - for standard input: "
                          "python score.py --save_path=DIR FILE")
     path = argv[1]
-    run_dir.load_trained(FLAGS.save_path, FLAGS.checkpoint)  # refuse a bad --save_path before reading stdin
+    trained = run_dir.load_trained(FLAGS.save_path, FLAGS.checkpoint)  # refuses a bad --save_path before stdin is read
     lines = read_lines(path)
-    per_line, total, words, unknown = score(FLAGS.save_path, FLAGS.checkpoint, lines,
-                                            "standard input" if path == "-" else path, progress=True)
+    per_line, total, words, unknown = score(*trained, lines, "standard input" if path == "-" else path, progress=True)
     for line, (perplexity, count) in zip(lines, per_line):
         print(f"ppl {perplexity:8.1f}  words {count:3d}  {' '.join(line)}")
     print(f"Total: perplexity {total:.1f} over {words} words ({unknown} unknown mapped to {reader.UNK})")

@@ -59,9 +59,9 @@ def test_two_identical_members_are_one(runs, tmp_path):
 
 
 def test_the_average_is_of_probabilities(runs):
-    test = ptb_word_lm.reader.load_corpus(SAMPLE)[2]
+    _, _, test, word_to_id, _ = ptb_word_lm.reader.load_corpus(SAMPLE)
     inputs = {"test": ptb_word_lm.PTBInput(test, 1, ptb_word_lm.TEST_CHUNK, score_every_id=True)}
-    costs = [ensemble.member_costs(run, inputs)[0]["test"] for run in runs]
+    costs = [ensemble.member_costs(*ensemble.check_member(run, inputs, word_to_id), inputs)["test"] for run in runs]
     with contextlib.redirect_stdout(io.StringIO()):
         results = ensemble.evaluate_ensemble(runs, SAMPLE)
     mean_probability = (np.exp(-costs[0]) + np.exp(-costs[1])) / 2

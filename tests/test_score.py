@@ -24,18 +24,19 @@ def test_score_ranks_real_sentences_above_scrambled(trained):
     rng = np.random.RandomState(0)
     scrambled = [list(rng.permutation(line)) for line in real]
     assert scrambled != real
-    real_total, scrambled_total = (score.score(trained, "best", lines)[1] for lines in (real, scrambled))
+    model = run_dir.load_trained(trained, "best")
+    real_total, scrambled_total = (score.score(*model, lines)[1] for lines in (real, scrambled))
     assert real_total < 0.7 * scrambled_total
 
 
 def test_score_is_one_stream_and_lines_add_up_to_the_total(trained):
     lines = sample_lines(12)
-    per_line, total, words, unknown = score.score(trained, "best", lines)
+    config, word_to_id, prefix = run_dir.load_trained(trained, "best")
+    per_line, total, words, unknown = score.score(config, word_to_id, prefix, lines)
     assert [n for _, n in per_line] == [len(line) + 1 for line in lines] and words == sum(n for _, n in per_line)
     assert np.exp(sum(n * np.log(p) for p, n in per_line) / words) == pytest.approx(total, rel=1e-5)
     assert words > ptb_word_lm.TEST_CHUNK  # scored in more than one chunk
     # The same ids one at a time through run_epoch, the state carried by ptb_word_lm itself.
-    config, word_to_id, prefix = run_dir.load_trained(trained, "best")
     ids, _ = score.text_ids(lines, word_to_id, "text")
     with ptb_word_lm.restored_model(config, prefix, ptb_word_lm.PTBInput(ids, 1, 1)) as (session, model):
         reference, _ = ptb_word_lm.run_epoch(session, model)
