@@ -181,8 +181,7 @@ def table_rows(results):
     for rnn_mode, s in results["modes"].items():
         shares = [r["share_of_square_peak"] for r in s["train_rounds"]]
         projected = " (projected)" if s["test_ids_timed"] < PTB_TEST_IDS else ""
-        test_pass = s["test_pass_seconds"]
-        test_pass = f"{test_pass / 60:.1f} min" if test_pass >= 120 else f"{test_pass:.1f} s"
+        test_pass = report.duration(s["test_pass_seconds"])
         rows.append(f"| {results['model']} | {rnn_mode} | {report.machine(results['machine'])} | {s['train_wps']:,.0f} | "
                     f"{s['share_of_square_peak']:.0%} ({min(shares):.0%}–{max(shares):.0%}) | "
                     f"{s['tf_square_peak_gflops']:.0f} | {s['share_of_shape_peak']:.0%} of {s['tf_shape_peak_gflops']:.0f} | "

@@ -31,6 +31,7 @@ import cli
 import configs
 import lstm
 import reader
+import report
 import run_dir
 from quiet_tf import tf
 from reader import UsageError
@@ -242,13 +243,6 @@ def state_feed(model, state):
     return dict(zip(tf.nest.flatten(model.initial_state), tf.nest.flatten(state)))
 
 
-def duration(seconds):
-    """'2 h 05 min', '7.5 min' or '12 s'."""
-    if seconds >= 3600:
-        return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"
-    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
-
-
 def train_epoch(session, model, valid_model, config, epoch, max_steps=None):
     """Train epoch `epoch` at its learning rate, then validate; returns the epoch's record."""
     lr = configs.learning_rate(config, epoch)
@@ -261,8 +255,8 @@ def train_epoch(session, model, valid_model, config, epoch, max_steps=None):
     valid_perplexity, _ = run_epoch(session, valid_model)
     print(f"Epoch: {epoch} Valid Perplexity: {valid_perplexity:.3f}")
     seconds = time.time() - start
-    print(f"Epoch: {epoch}/{config.max_max_epoch} took {seconds / 60:.1f} min; about "
-          f"{duration(seconds * (config.max_max_epoch - epoch))} left", flush=True)
+    print(f"Epoch: {epoch}/{config.max_max_epoch} took {report.duration(seconds)}; about "
+          f"{report.duration(seconds * (config.max_max_epoch - epoch))} left", flush=True)
     return {"epoch": epoch, "learning_rate": lr, "train_perplexity": train_perplexity,
             "valid_perplexity": valid_perplexity, "train_wps": wps,
             "train_steps": min(model.input_.epoch_size, max_steps or math.inf),

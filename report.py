@@ -140,8 +140,14 @@ def describe(run, epochs_in_full_run):
     return described
 
 
-def span(seconds):
-    return f"{seconds / 60:.0f} min" if seconds < 3600 else f"{seconds / 3600:.1f} h"
+def duration(seconds):
+    """'2 h 05 min', '7.5 min' or '4.3 s': how every program here says how long something took."""
+    if round(seconds, 1) < 60:
+        return f"{seconds:.1f} s"
+    if round(seconds / 60, 1) < 60:
+        return f"{seconds / 60:.1f} min"
+    hours, minutes = divmod(round(seconds / 60), 60)
+    return f"{hours} h {minutes:02d} min"
 
 
 def full_run(run, described):
@@ -152,16 +158,16 @@ def full_run(run, described):
     if described["complete"]:
         over = f" over {segments} segments" if segments > 1 else ""
         if run.get("wall_seconds") is not None:
-            return f"{span(run['wall_seconds'])}{over} (measured{mixed})"
+            return f"{duration(run['wall_seconds'])}{over} (measured{mixed})"
         # Interrupted before wall_seconds was written: what its epochs and test pass took.
         known = sum(e.get("train_seconds", 0) + e["valid_seconds"] for e in run["epochs"])
         known += run.get("test_seconds") or 0
-        return f"{span(known)}{over} (epochs only{mixed})" if known else "—"
+        return f"{duration(known)}{over} (epochs only{mixed})" if known else "—"
     if described["projected_hours"] is None:
         return "—"
     notes = ("" if run.get("test_seconds") is not None else ", without the test pass") + mixed
     notes += f"; {segments} segment{'s' if segments > 1 else ''} so far" if segments else ""
-    return f"~{span(described['projected_hours'] * 3600)} (projected{notes})"
+    return f"~{duration(described['projected_hours'] * 3600)} (projected{notes})"
 
 
 def fmt(*values):

@@ -27,7 +27,7 @@ def test_complete_run_is_compared_with_paper_and_tutorial():
     table = report.report([("small", run("small", 13, 100, 100, test=115.0))])
     row = table.splitlines()[2]
     assert "| small | 13 of 13 epochs | 187.0 | 115.0 | 120.7 / 114.5 | 121.4 / 115.9 | +0.5 | -0.9 |" in row
-    assert "10 min (measured)" in row
+    assert "10.0 min (measured)" in row
 
 
 def test_partial_run_is_projected_from_its_speed():
@@ -77,7 +77,7 @@ def test_a_run_longer_than_the_paper_is_complete():
     longer = run("small", 20, 100, 100, test=110.0)
     longer["config"]["max_max_epoch"] = 20
     row = row_of(report.report([("small", longer)]), "small")
-    assert "| 20 of 20 epochs |" in row and "| -4.5 |" in row and "10 min (measured)" in row
+    assert "| 20 of 20 epochs |" in row and "| -4.5 |" in row and "10.0 min (measured)" in row
     assert "partial" not in row and "~" not in row
     stopped = run("small", 15, 100, 100)  # told to train 20 epochs, stopped after 15
     stopped["config"]["max_max_epoch"] = 20
@@ -102,7 +102,7 @@ def test_a_run_without_wall_time_shows_what_is_known():
     interrupted = run("small", 13, 100, 100, test=115.0)
     del interrupted["wall_seconds"]
     # 13 epochs of 70 + 36 s, and the 360 s test pass
-    assert "29 min (epochs only)" in row_of(report.report([("small", interrupted)]), "small")
+    assert "29.0 min (epochs only)" in row_of(report.report([("small", interrupted)]), "small")
     for epoch in interrupted["epochs"]:
         del epoch["train_seconds"]
         epoch["valid_seconds"] = 0
@@ -127,7 +127,7 @@ def segmented(model, epochs, steps, cpus):
 
 def test_a_run_over_segments_says_how_many_and_on_which_machines():
     table = report.report([("medium", segmented("medium", 39, 100, [True, True, True]))])
-    assert row_of(table, "medium").endswith("| 6.9 h over 3 segments (measured) |")
+    assert row_of(table, "medium").endswith("| 6 h 54 min over 3 segments (measured) |")
     assert table.endswith("\nMachine: AMD EPYC (AVX-512), 2 cores.")
     mixed = report.report([("medium", segmented("medium", 39, 100, [True, False, True]))])
     assert "AVX-512 and on AVX2-only" in row_of(mixed, "medium")
@@ -146,7 +146,7 @@ def test_tied_weights_are_compared_with_press_and_wolf_beyond_the_paper():
     table = report.report([("plain", run("small", 13, 100, 100, test=115.0)), ("tied", tied)])
     main, beyond = table.split("### Beyond the paper")
     assert "| tied |" not in main and "| plain |" in main
-    assert "| tied | 13 of 13 epochs | 187.0 | 113.0 | 117.5 / 112.4 | +0.6 | 1,000 | 10 min (measured) |" in beyond
+    assert "| tied | 13 of 13 epochs | 187.0 | 113.0 | 117.5 / 112.4 | +0.6 | 1,000 | 10.0 min (measured) |" in beyond
     assert "Press & Wolf (2017), Table 6" in beyond
 
 
@@ -273,3 +273,8 @@ def test_help_and_no_arguments(capsys):
 def test_output_into_a_closed_pipe_ends_quietly():
     result = run_into_closed_pipe("report.py", "results/small.json")
     assert (result.returncode, result.stderr) == (1, "")
+
+
+def test_duration_says_seconds_minutes_or_hours_and_minutes():
+    assert [report.duration(s) for s in (4.34, 59.6, 59.96, 450, 3590, 3600, 7500, 7529)] == [
+        "4.3 s", "59.6 s", "1.0 min", "7.5 min", "59.8 min", "1 h 00 min", "2 h 05 min", "2 h 05 min"]
