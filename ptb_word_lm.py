@@ -255,12 +255,52 @@ def train_epoch(session, model, valid_model, config, epoch, max_steps=None):
     valid_perplexity, _ = run_epoch(session, valid_model)
     print(f"Epoch: {epoch} Valid Perplexity: {valid_perplexity:.3f}")
     seconds = time.time() - start
-    print(f"Epoch: {epoch}/{config.max_max_epoch} took {report.duration(seconds)}; about "
-          f"{report.duration(seconds * (config.max_max_epoch - epoch))} left", flush=True)
+    epochs_left = config.max_max_epoch - epoch
+    left = f"; about {report.duration(seconds * epochs_left)} left" if epochs_left else ""
+    print(f"Epoch: {epoch}/{config.max_max_epoch} took {report.duration(seconds)}{left}", flush=True)
     return {"epoch": epoch, "learning_rate": lr, "train_perplexity": train_perplexity,
             "valid_perplexity": valid_perplexity, "train_wps": wps,
             "train_steps": min(model.input_.epoch_size, max_steps or math.inf),
             "train_seconds": train_seconds, "valid_seconds": seconds - train_seconds}
+
+
+def diverged(epoch, error, save_path):
+    """The one-line error for an epoch whose cost overflowed (run_epoch's FloatingPointError)."""
+    last = save_path and run_dir.checkpoint_path(save_path)
+    kept = f"the last good checkpoint {last} is kept" if last else "no checkpoint was saved"
+    return UsageError(f"training diverged in epoch {epoch}: {error}; {kept}; lower --learning_rate or "
+                      f"--max_grad_norm (or --init_scale, if it diverged in the first steps)")
+
+
+def warn_if_context_unused(record, unigram):
+    """Warn when an epoch validates no better than word frequencies alone (perplexity unigram)."""
+    if record["valid_perplexity"] >= unigram:
+        print(f"Warning: epoch {record['epoch']}: valid perplexity {record['valid_perplexity']:.1f} is no better "
+              f"than word frequencies alone ({unigram:.1f}), so the model is not using the context. "
+              f"For small, medium and large that means training is stuck (as in "
+              f"results/large_seed0_stopped.json): stop it and start again with another --seed "
+              f"and a new --save_path", file=sys.stderr, flush=True)
+
+
+def interrupted(doing, save_path):
+    """Say, on Ctrl-C or kill, what was lost and what is kept."""
+    last = save_path and run_dir.checkpoint_path(save_path)
+    kept = f"{last} is kept" if last else "nothing was saved (no --save_path, or no epoch finished)"
+    print(f"Interrupted during {doing}: {kept}; run the same command again to resume.", file=sys.stderr)
+
+
+def initialize(session, saver, resume_from, results, save_path, word_to_id):
+    """The weights of checkpoint resume_from, or for a new run fresh ones, whose number is recorded
+    (and the vocabulary saved with the run)."""
+    session.run(tf.compat.v1.global_variables_initializer())
+    if resume_from:
+        epochs_done = len(results["epochs"])
+        run_dir.restore(saver, session, resume_from)
+        print(f"Resuming from {resume_from}: {epochs_done} epochs done, continuing at epoch {epochs_done + 1}")
+        return
+    results["num_parameters"] = int(sum(np.prod(v.shape) for v in tf.compat.v1.trainable_variables()))
+    if save_path:
+        run_dir.write_vocab(save_path, word_to_id)
 
 
 def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_epoch=None, skip_test=False):
@@ -301,31 +341,15 @@ def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_
         best_saver = tf.compat.v1.train.Saver(max_to_keep=1, save_relative_paths=True)
         writer = tf.compat.v1.summary.FileWriter(save_path) if save_path else None
         with tf.compat.v1.Session() as session:
-            session.run(tf.compat.v1.global_variables_initializer())
-            if resume_from:
-                run_dir.restore(saver, session, resume_from)
-                print(f"Resuming from {resume_from}: {epochs_done} epochs done, continuing at epoch {epochs_done + 1}")
-            else:
-                results["num_parameters"] = int(sum(np.prod(v.shape) for v in tf.compat.v1.trainable_variables()))
-                if save_path:
-                    run_dir.write_vocab(save_path, word_to_id)
+            initialize(session, saver, resume_from, results, save_path, word_to_id)
             try:
                 for epoch in range(epochs_done + 1, config.max_max_epoch + 1):
                     doing = f"epoch {epoch}"
                     try:
                         record = train_epoch(session, m, mvalid, config, epoch, max_steps_per_epoch)
                     except FloatingPointError as e:
-                        last = save_path and run_dir.checkpoint_path(save_path)
-                        kept = f"the last good checkpoint {last} is kept" if last else "no checkpoint was saved"
-                        raise UsageError(f"training diverged in epoch {epoch}: {e}; {kept}; lower --learning_rate "
-                                         f"or --max_grad_norm (or --init_scale, if it diverged in the first "
-                                         f"steps)") from None
-                    if record["valid_perplexity"] >= unigram:
-                        print(f"Warning: epoch {epoch}: valid perplexity {record['valid_perplexity']:.1f} is no better "
-                              f"than word frequencies alone ({unigram:.1f}), so the model is not using the context. "
-                              f"For small, medium and large that means training is stuck (as in "
-                              f"results/large_seed0_stopped.json): stop it and start again with another --seed "
-                              f"and a new --save_path", file=sys.stderr, flush=True)
+                        raise diverged(epoch, e, save_path) from None
+                    warn_if_context_unused(record, unigram)
                     is_best = all(record["valid_perplexity"] < e["valid_perplexity"] for e in results["epochs"])
                     run_dir.add_epoch(save_path, results, segment, record, time.time() - start_time)
                     if save_path:
@@ -336,9 +360,7 @@ def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_
                     print(f"Test Perplexity: {test_perplexity:.3f}")
                     results.update(test_perplexity=test_perplexity, test_seconds=time.time() - test_start)
             except KeyboardInterrupt:
-                last = save_path and run_dir.checkpoint_path(save_path)
-                kept = f"{last} is kept" if last else "nothing was saved (no --save_path, or no epoch finished)"
-                print(f"Interrupted during {doing}: {kept}; run the same command again to resume.", file=sys.stderr)
+                interrupted(doing, save_path)
                 raise
     run_dir.record_segment(save_path, results, segment, time.time() - start_time)
     if writer:
