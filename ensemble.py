@@ -57,8 +57,9 @@ def average_perplexity(member_costs_of_one_pass):
 def evaluate_ensemble(save_paths, data_path, which="best"):
     """Results of the average of the runs in save_paths: per member and for the ensemble."""
     start = time.time()
-    _, valid_data, test_data, word_to_id, _ = reader.load_corpus(data_path)
+    train_data, valid_data, test_data, word_to_id, _ = reader.load_corpus(data_path)
     first, _, _ = run_dir.load_trained(save_paths[0], which)
+    ptb_word_lm.check_corpus_fits(first, train_data, valid_data, test_data)
     inputs = {"valid": ptb_word_lm.PTBInput(valid_data, first.batch_size, first.num_steps),
               "test": ptb_word_lm.scoring_input(test_data)}
     checked = [check_member(save_path, inputs, word_to_id, which) for save_path in save_paths]  # refusals first

@@ -12,7 +12,7 @@ import tensorflow as tf
 import configs
 import ensemble
 import ptb_word_lm
-from conftest import ROOT, run_cli, write_corpus
+from conftest import ROOT, assert_one_line_error, run_cli, write_corpus
 
 tf.compat.v1.disable_eager_execution()
 SAMPLE = str(ROOT / "data" / "sample")
@@ -79,6 +79,18 @@ def test_members_of_another_vocabulary_are_refused_in_one_line(runs, tmp_path):
     result = run_cli(f"--data_path={SAMPLE}", runs[0], other, program="ensemble.py")
     lines = result.stderr.strip().splitlines()
     assert result.returncode != 0 and len(lines) == 1 and "another vocabulary" in lines[0], result.stderr
+
+
+def test_a_validation_file_shorter_than_one_batch_is_refused_in_one_line(runs, tmp_path):
+    old = shutil.copytree(runs[0], tmp_path / "old")  # a run from before results.json recorded the data sizes
+    results = json.loads((old / "results.json").read_text())
+    del results["data"]
+    (old / "results.json").write_text(json.dumps(results))
+    sample = Path(SAMPLE)
+    short = write_corpus(tmp_path / "short", (sample / "ptb.train.txt").read_text(), "a b\n",
+                         (sample / "ptb.test.txt").read_text())
+    result = run_cli(f"--data_path={short}", str(old), program="ensemble.py")
+    assert_one_line_error(result, "ensemble.py", "the validation data has 3 words, too few for one batch")
 
 
 @pytest.mark.parametrize("first", [True, False])
