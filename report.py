@@ -1,7 +1,7 @@
 """Compare training runs with the paper's Table 1 and the TensorFlow tutorial, as Markdown.
 
     python report.py results/*.json
-    python report.py --epochs results/medium.json results/large_progress.json   # their curves side by side
+    python report.py --epochs results/medium.json results/large.json   # their curves side by side
 
 Each results.json written by ptb_word_lm.py (--save_path) is a row named after its directory, any
 other file after itself. Only runs on PTB are compared with the paper; a run cut short is listed with
