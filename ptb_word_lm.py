@@ -59,6 +59,11 @@ class PTBInput:
         else:
             self.epoch_size = reader.epoch_size(len(data), batch_size, num_steps)
 
+    @property
+    def num_targets(self):
+        """The words a pass scores."""
+        return len(self.data) - 1 if self.score_every_id else self.epoch_size * self.batch_size * self.num_steps
+
     def batches(self):
         """Yield (x, y, weights); weights is None when every target counts."""
         if self.score_every_id:
@@ -140,7 +145,8 @@ class PTBModel:
         grads = tf.gradients(self.cost, tvars)
         # Zaremba et al. §4: gradients rescaled to norm max_grad_norm when larger. Folded into the
         # step size: the same update as tf.clip_by_global_norm, without a pass over every gradient.
-        clip_scale = config.max_grad_norm / tf.maximum(tf.linalg.global_norm(grads), config.max_grad_norm)
+        self.grad_norm = tf.linalg.global_norm(grads)
+        clip_scale = config.max_grad_norm / tf.maximum(self.grad_norm, config.max_grad_norm)
         optimizer = tf.compat.v1.train.GradientDescentOptimizer(self.lr * clip_scale)
         self.train_op = optimizer.apply_gradients(
             zip(grads, tvars), global_step=global_step)
@@ -154,9 +160,10 @@ def progress_line(fraction, perplexity, words_per_second):
     return f"{fraction:.3f} perplexity: {perplexity:.3f} speed: {words_per_second:.0f} wps"
 
 
-def run_epoch(session, model, train_op=None, verbose=False, max_steps=None):
+def run_epoch(session, model, train_op=None, verbose=False, max_steps=None, on_step=None):
     """One pass over model.input_ (its first max_steps batches, if given), carrying the LSTM
-    state from batch to batch.
+    state from batch to batch; when training, on_step(step, cost per word, gradient norm) is
+    called after each batch, if given.
 
     Returns (perplexity, words per second).
     """
@@ -165,7 +172,7 @@ def run_epoch(session, model, train_op=None, verbose=False, max_steps=None):
     state = [(np.zeros(c.shape, np.float32), np.zeros(h.shape, np.float32)) for c, h in model.initial_state]
     fetches = {"cost": model.cost, "num_targets": model.num_targets, "final_state": model.final_state}
     if train_op is not None:
-        fetches["train_op"] = train_op
+        fetches.update(train_op=train_op, grad_norm=model.grad_norm)
     epoch_size = min(model.input_.epoch_size, max_steps or model.input_.epoch_size)
     report_every = max(epoch_size // 10, 1)
     for step, (x, y, weights) in zip(range(epoch_size), model.input_.batches()):
@@ -178,6 +185,8 @@ def run_epoch(session, model, train_op=None, verbose=False, max_steps=None):
         cost_per_word = values["cost"] * model.input_.batch_size / values["num_targets"]
         if not cost_per_word < MAX_COST_PER_WORD:  # also catches NaN
             raise FloatingPointError(f"the cost per word is {cost_per_word:.4g} at step {step + 1} of {epoch_size}")
+        if on_step:
+            on_step(step + 1, cost_per_word, values["grad_norm"])
         state = values["final_state"]
         costs += values["cost"] * model.input_.batch_size
         num_targets += values["num_targets"]
@@ -186,6 +195,48 @@ def run_epoch(session, model, train_op=None, verbose=False, max_steps=None):
             print(progress_line((step + 1) / epoch_size, np.exp(costs / num_targets),
                                 words / (time.time() - start_time)), flush=True)
     return float(np.exp(costs / num_targets)), words / (time.time() - start_time)
+
+
+def word_costs(session, model, progress_to=None):
+    """The cost in nats of every target of model.input_, in model's time-major order, the state
+    carried from batch to batch (for a score_every_id input: every id after the first, in order).
+
+    With progress_to (a stream), a pass of ten batches or more prints the tutorial's progress
+    line there every epoch_size // 10 batches.
+    """
+    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=tf.reshape(tf.transpose(model.targets), [-1]), logits=model.logits)
+    epoch_size = model.input_.epoch_size
+    report_every = epoch_size // 10 if progress_to and epoch_size >= 10 else None
+    costs, feed, total, start = [], {}, 0.0, time.time()
+    for step, (x, y, weights) in enumerate(model.input_.batches()):
+        feed.update({model.input_data: x, model.targets: y})
+        values, state = session.run([losses, model.final_state], feed)
+        costs.append(values if weights is None else values[weights.reshape(-1) > 0])
+        feed = state_feed(model, state)
+        total += float(costs[-1].sum())
+        if report_every and (step + 1) % report_every == 0:
+            words = sum(map(len, costs))
+            print(progress_line((step + 1) / epoch_size, np.exp(total / words), words / (time.time() - start)),
+                  file=progress_to, flush=True)
+    return np.concatenate(costs)
+
+
+def perplexity(costs):
+    """exp of the mean cost per word."""
+    return float(np.exp(np.mean(costs, dtype=np.float64)))
+
+
+def final_costs(session, valid_model, test_model):
+    """What a costs file holds (run_dir.write_costs): every target word's cost in the validation
+    stream and in the batch-1 test pass, whose progress is printed as the tutorial's test pass."""
+    return {"valid": word_costs(session, valid_model), "test": word_costs(session, test_model, sys.stdout)}
+
+
+def save_costs(save_path, which, costs, config, seed, word_to_id, valid_data, test_data):
+    """Write the word costs of checkpoint `which` into the run directory save_path."""
+    digest = run_dir.corpus_digest(word_to_id, valid_data, test_data)
+    run_dir.write_costs(run_dir.costs_path(save_path, which), costs, which, config, seed, digest)
 
 
 def scoring_input(data):
@@ -243,13 +294,13 @@ def state_feed(model, state):
     return dict(zip(tf.nest.flatten(model.initial_state), tf.nest.flatten(state)))
 
 
-def train_epoch(session, model, valid_model, config, epoch, max_steps=None):
+def train_epoch(session, model, valid_model, config, epoch, max_steps=None, on_step=None):
     """Train epoch `epoch` at its learning rate, then validate; returns the epoch's record."""
     lr = configs.learning_rate(config, epoch)
     model.assign_lr(session, lr)
     print(f"Epoch: {epoch} Learning rate: {lr:{'.3f' if lr >= 1 else '.3g'}}")
     start = time.time()
-    train_perplexity, wps = run_epoch(session, model, model.train_op, True, max_steps)
+    train_perplexity, wps = run_epoch(session, model, model.train_op, True, max_steps, on_step)
     print(f"Epoch: {epoch} Train Perplexity: {train_perplexity:.3f}")
     train_seconds = time.time() - start
     valid_perplexity, _ = run_epoch(session, valid_model)
@@ -262,6 +313,45 @@ def train_epoch(session, model, valid_model, config, epoch, max_steps=None):
             "valid_perplexity": valid_perplexity, "train_wps": wps,
             "train_steps": min(model.input_.epoch_size, max_steps or math.inf),
             "train_seconds": train_seconds, "valid_seconds": seconds - train_seconds}
+
+
+class DeadStart(Exception):
+    """Epoch 1 has fallen into the state some seeds of large never leave (docs/reproducing.md)."""
+
+
+class FirstSteps:
+    """The first tenth of epoch 1, batch by batch: each batch's cost per word and gradient norm
+    (before clipping), kept in results.json as "first_steps"; and the check, at 5% of epoch 1,
+    that the run has not fallen into the dead state.
+
+    Healthy and dead starts of large both blow up in the first batches (costs of 20-30 nats a
+    word); then a healthy run is near the unigram's perplexity by 5% of epoch 1, while a dead one
+    stays many times above it (the probe table in docs/reproducing.md).
+    """
+
+    def __init__(self, results, epoch_size, unigram):
+        self.steps, self.window = math.ceil(epoch_size / 10), configs.dead_start_window(epoch_size)
+        self.unigram = unigram
+        self.record = results["first_steps"] = {"cost_per_word": [], "grad_norm": []}
+
+    def __call__(self, step, cost_per_word, grad_norm):
+        if step <= self.steps:
+            self.record["cost_per_word"].append(float(cost_per_word))
+            self.record["grad_norm"].append(float(grad_norm))
+        first, last = self.window
+        if step == last:
+            window_perplexity = perplexity(self.record["cost_per_word"][first - 1:])
+            if window_perplexity > configs.DEAD_START_FACTOR * self.unigram:
+                raise DeadStart(f"batches {first}-{last} have perplexity {window_perplexity:.0f}, over "
+                                f"{configs.DEAD_START_FACTOR} times the unigram's {self.unigram:.0f}")
+
+
+def dead_start(error, save_path):
+    """The one-line error for a run stopped by FirstSteps."""
+    kept = f"{save_path} holds no checkpoint, only the stopped run's results.json" if save_path else "nothing was saved"
+    return UsageError(f"stopped in epoch 1: {error}: this seed blew up in its first batches and will not recover "
+                      f"(docs/reproducing.md); {kept}; start again with another --seed (for large, its default "
+                      f"seed 1) and a new --save_path")
 
 
 def diverged(epoch, error, save_path):
@@ -306,9 +396,10 @@ def initialize(session, saver, resume_from, results, save_path, word_to_id):
 def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_epoch=None, skip_test=False):
     """Train, validate each epoch and test; resume from save_path if it holds a checkpoint.
 
-    seed None means 0 for a new run and the saved seed for a resumed one. max_steps_per_epoch
-    cuts every epoch short, to time a segment of a run too long to finish; skip_test leaves out
-    the batch-1 test pass (test_perplexity None).
+    seed None means config.default_seed for a new run and the saved seed for a resumed one.
+    max_steps_per_epoch cuts every epoch short, to time a segment of a run too long to finish;
+    skip_test leaves out the batch-1 test pass (test_perplexity None). A finished test pass
+    leaves the word costs of the final model in save_path (costs_latest.npz).
 
     Returns the results (configuration, history, test perplexity) as a dict.
     """
@@ -321,7 +412,7 @@ def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_
     if save_path:
         run_dir.prepare(save_path)
         results, resume_from = run_dir.resume(save_path, results, word_to_id)
-    seed = results["seed"] = 0 if results["seed"] is None else results["seed"]
+    seed = results["seed"] = config.default_seed if results["seed"] is None else results["seed"]
     epochs_done = len(results["epochs"])
     if epochs_done >= config.max_max_epoch and (skip_test or results["test_perplexity"] is not None):
         print(run_dir.finished_message(save_path, results))
@@ -342,13 +433,19 @@ def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_
         writer = tf.compat.v1.summary.FileWriter(save_path) if save_path else None
         with tf.compat.v1.Session() as session:
             initialize(session, saver, resume_from, results, save_path, word_to_id)
+            first_steps = FirstSteps(results, m.input_.epoch_size, unigram) if epochs_done == 0 else None
             try:
                 for epoch in range(epochs_done + 1, config.max_max_epoch + 1):
                     doing = f"epoch {epoch}"
                     try:
-                        record = train_epoch(session, m, mvalid, config, epoch, max_steps_per_epoch)
+                        record = train_epoch(session, m, mvalid, config, epoch, max_steps_per_epoch,
+                                             first_steps if epoch == 1 else None)
                     except FloatingPointError as e:
                         raise diverged(epoch, e, save_path) from None
+                    except DeadStart as e:
+                        results["stopped"] = str(e)
+                        run_dir.record_segment(save_path, results, segment, time.time() - start_time)
+                        raise dead_start(e, save_path) from None
                     warn_if_context_unused(record, unigram)
                     is_best = all(record["valid_perplexity"] < e["valid_perplexity"] for e in results["epochs"])
                     run_dir.add_epoch(save_path, results, segment, record, time.time() - start_time)
@@ -356,9 +453,12 @@ def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_
                         run_dir.save_epoch(session, saver, best_saver, writer, save_path, record, is_best)
                 doing, test_start = "the test pass", time.time()
                 if not skip_test:
-                    test_perplexity, _ = run_epoch(session, mtest, verbose=True)
+                    costs = final_costs(session, mvalid, mtest)
+                    test_perplexity = perplexity(costs["test"])
                     print(f"Test Perplexity: {test_perplexity:.3f}")
                     results.update(test_perplexity=test_perplexity, test_seconds=time.time() - test_start)
+                    if save_path:
+                        save_costs(save_path, "latest", costs, config, seed, word_to_id, valid_data, test_data)
             except KeyboardInterrupt:
                 interrupted(doing, save_path)
                 raise
@@ -369,7 +469,8 @@ def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_
 
 
 def evaluate(save_path, data_path, which):
-    """Restore the best or latest checkpoint and print its valid and test perplexity."""
+    """Restore the best or latest checkpoint, print its valid and test perplexity and write its
+    word costs (costs_best.npz or costs_latest.npz) into save_path."""
     config, saved_vocab, prefix = run_dir.load_trained(save_path, which)
     train_data, valid_data, test_data, word_to_id, _ = reader.load_corpus(data_path)
     if word_to_id != saved_vocab:
@@ -379,10 +480,12 @@ def evaluate(save_path, data_path, which):
     inputs = PTBInput(valid_data, config.batch_size, config.num_steps), scoring_input(test_data)
     with restored_model(config, prefix, *inputs) as (session, valid_model, test_model):
         print(f"Evaluating {prefix}")
-        valid_perplexity, _ = run_epoch(session, valid_model)
-        print(f"Valid Perplexity: {valid_perplexity:.3f}")
-        test_perplexity, _ = run_epoch(session, test_model, verbose=True)
-        print(f"Test Perplexity: {test_perplexity:.3f}")
+        costs = final_costs(session, valid_model, test_model)
+    valid_perplexity, test_perplexity = perplexity(costs["valid"]), perplexity(costs["test"])
+    print(f"Valid Perplexity: {valid_perplexity:.3f}")
+    print(f"Test Perplexity: {test_perplexity:.3f}")
+    seed = run_dir.read_results(save_path)["seed"]
+    save_costs(save_path, which, costs, config, seed, word_to_id, valid_data, test_data)
     return valid_perplexity, test_perplexity
 
 
@@ -399,8 +502,8 @@ def define_flags():
                         "(fused kernel); validation and test always run basic, the faster forward.")
     flags.DEFINE_string("save_path", None, "Directory for checkpoints, TensorBoard summaries and results.json; "
                         "a run started again with the same --save_path resumes.")
-    flags.DEFINE_string("seed", None, "Random seed (default 0; a resumed run keeps its own): the same seed gives "
-                        "the same perplexities on the same machine.")
+    flags.DEFINE_string("seed", None, "Random seed (default 0, for large 1; a resumed run keeps its own): "
+                        "the same seed gives the same perplexities on the same machine.")
     flags.DEFINE_bool("tie_weights", False, "Use the embedding, transposed, as the softmax weight (Press & Wolf "
                       "2017; not in the paper).")
     flags.DEFINE_bool("uniform_biases", None, "Give each LSTM layer two biases (input and recurrent) drawn uniform "
@@ -410,7 +513,8 @@ def define_flags():
                          "(to time a segment of a run too long to finish here).", lower_bound=1)
     flags.DEFINE_bool("skip_test", False, "Leave out the final batch-size-1 test pass (it reads every recurrent "
                       "weight once per test word: about 2.5 min for large here), e.g. when timing a segment.")
-    flags.DEFINE_bool("eval_only", False, "Only evaluate the checkpoint in --save_path on valid and test.")
+    flags.DEFINE_bool("eval_only", False, "Only evaluate the checkpoint in --save_path on valid and test, "
+                      "and write its word costs there (costs_best.npz or costs_latest.npz).")
     flags.DEFINE_string("checkpoint", "best", "With --eval_only: the best (lowest valid perplexity) or latest checkpoint.")
     for field in configs.OVERRIDABLE:
         flags.DEFINE_string(field, None, f"Override the config's {field}.")

@@ -7,6 +7,8 @@ A run directory holds:
 - vocab.txt: the training vocabulary, one word a line in id order;
 - model.ckpt-EPOCH: the latest KEPT_CHECKPOINTS checkpoints (index file "checkpoint");
 - best.ckpt: the checkpoint of the lowest validation perplexity (index file "checkpoint_best");
+- costs_latest.npz (written after the test pass) and costs_best.npz (by --eval_only): the word
+  costs of that checkpoint, as write_costs describes them;
 - TensorBoard events.
 TensorFlow replaces a checkpoint's index file only once its data is complete, so a crash at any
 moment leaves the previous checkpoint the one that is loaded.
@@ -14,6 +16,7 @@ moment leaves the previous checkpoint the one that is loaded.
 import dataclasses
 import errno
 import glob
+import hashlib
 import json
 import math
 import os
@@ -269,6 +272,51 @@ def remove_partial_checkpoints(save_path):
     """The temporary files a checkpoint save leaves when it fails half way."""
     for path in glob.glob(os.path.join(save_path, "*tempstate*")) + glob.glob(os.path.join(save_path, "*_temp*")):
         shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
+
+
+def costs_path(save_path, which):
+    return os.path.join(save_path, f"costs_{which}.npz")
+
+
+def corpus_digest(word_to_id, valid_data, test_data):
+    """A fingerprint of the words a costs file scores: the vocabulary and the validation and test ids."""
+    digest = hashlib.sha256("\n".join(sorted(word_to_id, key=word_to_id.get)).encode())
+    for ids in (valid_data, test_data):
+        digest.update(np.asarray(ids, np.int32).tobytes())
+    return digest.hexdigest()
+
+
+def write_costs(path, costs, which, config, seed, digest):
+    """Write a costs file atomically: the cost (nats) of every target word of the validation
+    stream (cut as config cuts it) and of the batch-1 test pass, in order, as float32 arrays
+    "valid" and "test", with the checkpoint they are of (best or latest), the run's config and
+    seed, and the corpus_digest of the words scored. exp of the mean of "test" is the model's test
+    perplexity."""
+    partial = path + ".partial"
+    with open(partial, "wb") as f:
+        np.savez(f, valid=np.asarray(costs["valid"], np.float32), test=np.asarray(costs["test"], np.float32),
+                 checkpoint=which, config=json.dumps(dataclasses.asdict(config)), seed=seed, corpus_digest=digest)
+    os.replace(partial, path)
+
+
+def read_costs(path):
+    """A costs file as write_costs wrote it: {"valid", "test", "checkpoint", "config" (a Config), "seed",
+    "corpus_digest"}."""
+    try:
+        with np.load(path) as saved:
+            return {"valid": saved["valid"], "test": saved["test"], "checkpoint": str(saved["checkpoint"]),
+                    "seed": int(saved["seed"]),
+                    "config": configs.Config(**json.loads(str(saved["config"]))),
+                    "corpus_digest": str(saved["corpus_digest"])}
+    except OSError as e:
+        raise UsageError(f"cannot read {path} ({e.strerror or e}); give a costs file written by "
+                         f"ptb_word_lm.py (costs_latest.npz in a run directory)") from None
+    except KeyError as e:
+        raise UsageError(f"{path} is not a costs file written by ptb_word_lm.py (it has no {e.args[0].split()[0]}); "
+                         f"give costs_latest.npz of a run directory, or a copy of one") from None
+    except (ValueError, TypeError):
+        raise UsageError(f"{path} is not a costs file written by ptb_word_lm.py (not a NumPy .npz archive of "
+                         f"one); give costs_latest.npz of a run directory, or a copy of one") from None
 
 
 def machine_description():

@@ -8,7 +8,6 @@ an <eos>, as if the text followed a sentence, so every word of the text is predi
 not in the training vocabulary are scored as <unk>. Blank lines are skipped.
 """
 import sys
-import time
 
 import numpy as np
 from absl import flags
@@ -17,7 +16,6 @@ import cli
 import ptb_word_lm
 import reader
 import run_dir
-from quiet_tf import tf
 from reader import EOS, UsageError
 
 
@@ -47,31 +45,6 @@ def text_ids(lines, word_to_id, name):
     return reader.words_to_ids([EOS] + [word for line in lines for word in line + [EOS]], word_to_id, name)
 
 
-def word_costs(session, model, progress=False):
-    """The cost in nats of every target of model.input_, in model's time-major order, the state
-    carried from batch to batch (for a score_every_id input: every id after the first, in order).
-
-    With progress, a pass of ten batches or more prints the tutorial's progress line to stderr
-    every epoch_size // 10 batches.
-    """
-    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(
-        labels=tf.reshape(tf.transpose(model.targets), [-1]), logits=model.logits)
-    epoch_size = model.input_.epoch_size
-    report_every = epoch_size // 10 if progress and epoch_size >= 10 else None
-    costs, feed, total, start = [], {}, 0.0, time.time()
-    for step, (x, y, weights) in enumerate(model.input_.batches()):
-        feed.update({model.input_data: x, model.targets: y})
-        values, state = session.run([losses, model.final_state], feed)
-        costs.append(values if weights is None else values[weights.reshape(-1) > 0])
-        feed = ptb_word_lm.state_feed(model, state)
-        total += float(costs[-1].sum())
-        if report_every and (step + 1) % report_every == 0:
-            words = sum(map(len, costs))
-            print(ptb_word_lm.progress_line((step + 1) / epoch_size, np.exp(total / words),
-                                            words / (time.time() - start)), file=sys.stderr, flush=True)
-    return np.concatenate(costs)
-
-
 def score(config, word_to_id, prefix, lines, name="text", progress=False):
     """Score lines (lists of words) with checkpoint prefix of a run, as run_dir.load_trained gives it.
 
@@ -81,10 +54,10 @@ def score(config, word_to_id, prefix, lines, name="text", progress=False):
     ids, unknown = text_ids(lines, word_to_id, name)
     input_ = ptb_word_lm.scoring_input(ids)
     with ptb_word_lm.restored_model(config, prefix, input_) as (session, model):
-        costs = word_costs(session, model, progress)
+        costs = ptb_word_lm.word_costs(session, model, sys.stderr if progress else None)
     ends = np.cumsum([len(line) + 1 for line in lines])
-    per_line = [(float(np.exp(c.mean())), len(c)) for c in np.split(costs, ends[:-1])]
-    return per_line, float(np.exp(costs.mean())), len(costs), unknown
+    per_line = [(ptb_word_lm.perplexity(c), len(c)) for c in np.split(costs, ends[:-1])]
+    return per_line, ptb_word_lm.perplexity(costs), len(costs), unknown
 
 
 FLAGS = flags.FLAGS

@@ -108,3 +108,33 @@ def test_the_cli_writes_a_json_naming_its_members(runs, tmp_path):
     written = json.loads((tmp_path / "e.json").read_text())
     assert [m["seed"] for m in written["members"]] == [1, 2] and written["kind"] == "ensemble"
     assert f"Test Perplexity: {written['test_perplexity']:.3f}" in result.stdout
+
+
+def test_costs_files_give_the_perplexities_of_their_run_directories(runs):
+    with contextlib.redirect_stdout(io.StringIO()):
+        from_runs = ensemble.evaluate_ensemble(runs, SAMPLE, "latest")
+        from_files = ensemble.evaluate_ensemble([f"{run}/costs_latest.npz" for run in runs], SAMPLE, "latest")
+    for key in ("valid_perplexity", "test_perplexity"):
+        assert from_files[key] == pytest.approx(from_runs[key], rel=1e-6)
+    assert [m["seed"] for m in from_files["members"]] == [1, 2] and "costs" in from_files["members"][0]
+    assert from_files["members"][0]["config"] == from_runs["members"][0]["config"]
+
+
+def rewritten_costs(run, path, **changes):
+    """A copy of the run's costs file with some of its arrays replaced."""
+    with np.load(Path(run, "costs_latest.npz")) as saved:
+        np.savez(path, **{**dict(saved), **changes})
+    return str(path)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda costs: {"valid": costs["valid"][:-20]}, "valid word costs, not the"),
+    (lambda costs: {"corpus_digest": "0" * 64}, "the word costs of another corpus"),
+    (lambda costs: {"checkpoint": "best"}, "holds the word costs of the best checkpoint, not the latest"),
+])
+def test_a_costs_file_that_does_not_fit_is_refused_in_one_line(runs, tmp_path, change, message):
+    with np.load(Path(runs[1], "costs_latest.npz")) as saved:
+        changed = rewritten_costs(runs[1], tmp_path / "changed.npz", **change(saved))
+    result = run_cli(f"--data_path={SAMPLE}", "--checkpoint=latest", f"{runs[0]}/costs_latest.npz", changed,
+                     program="ensemble.py")
+    assert_one_line_error(result, "ensemble.py", message)

@@ -164,6 +164,7 @@ def test_skip_test_leaves_out_the_test_pass(tmp_path):
 @pytest.mark.parametrize("unigram, warned", [(1.0, True), (1e9, False)])
 def test_a_model_no_better_than_word_frequencies_is_flagged(tmp_path, capsys, monkeypatch, unigram, warned):
     monkeypatch.setattr(reader, "unigram_perplexity", lambda train_ids, ids: unigram)
+    monkeypatch.setattr(configs, "DEAD_START_FACTOR", float("inf"))  # a unigram of 1 would stop it at 5% of epoch 1
     results = ptb_word_lm.train(dataclasses.replace(TINY, max_max_epoch=1), tiny_corpus(tmp_path), "block", 0,
                                 skip_test=True)
     assert results["data"]["unigram_valid_perplexity"] == unigram
@@ -243,3 +244,54 @@ def test_bad_corpus_files(tmp_path):
     (tmp_path / "ptb.valid.txt").write_bytes(b"\xff\xfe\x00")
     result = run_cli("--model=test", f"--data_path={data}")
     assert result.returncode != 0 and "UTF-8" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_new_run_without_a_seed_takes_its_models_default_seed():
+    config = dataclasses.replace(configs.get_config("large"), num_layers=1, hidden_size=4, num_steps=5, batch_size=4,
+                                 max_max_epoch=1, keep_prob=1.0)
+    results = ptb_word_lm.train(config, str(ROOT / "data" / "sample"), "block", None, max_steps_per_epoch=2, skip_test=True)
+    assert results["seed"] == configs.LargeConfig.default_seed == 1
+
+
+def replay_first_steps(costs, epoch_size, unigram):
+    """Feed costs to a FirstSteps as training would; the batch it stops at, or None."""
+    watch = ptb_word_lm.FirstSteps({}, epoch_size, unigram)
+    for step, cost in enumerate(costs, 1):
+        try:
+            watch(step, cost, 1.0)
+        except ptb_word_lm.DeadStart:
+            return step
+    return None
+
+
+def test_a_start_is_stopped_at_5_percent_of_epoch_1_when_its_second_half_is_4_times_the_unigram():
+    unigram, epoch_size = 700.0, 1327
+    first, last = configs.dead_start_window(epoch_size)
+    assert (first, last) == (34, 67)
+    spike = [25.0] * (first - 1)  # the blow-up of the first batches does not count
+    assert replay_first_steps(spike + [np.log(4.1 * unigram)] * 200, epoch_size, unigram) == last
+    assert replay_first_steps(spike + [np.log(3.9 * unigram)] * 200, epoch_size, unigram) is None
+
+
+PROBES = sorted((ROOT / "results" / "probe").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", PROBES, ids=lambda path: path.stem)
+def test_the_check_stops_exactly_the_probed_starts_that_died(path):
+    # results/probe: the first tenth of epoch 1 of seeds 0-9 (docs/reproducing.md); a dead start
+    # validates at 2,500-3,500 after it, a healthy one below 1,000.
+    run = json.loads(path.read_text())
+    dead = run["epochs"][0]["valid_perplexity"] > 1500
+    stopped_at = replay_first_steps(run["first_steps"]["cost_per_word"], run["epoch_size"],
+                                    run["data"]["unigram_valid_perplexity"])
+    assert (stopped_at is not None) == dead and stopped_at in (None, configs.dead_start_window(run["epoch_size"])[1])
+
+
+def test_a_dead_start_ends_the_run_with_one_line_and_keeps_its_first_steps(tmp_path, monkeypatch):
+    monkeypatch.setattr(configs, "DEAD_START_FACTOR", 0.01)  # every start is dead by this line
+    with pytest.raises(reader.UsageError, match=r"stopped in epoch 1: batches \d+-\d+ have perplexity .* another --seed"):
+        ptb_word_lm.train(TINY, str(ROOT / "data" / "sample"), "block", 0, str(tmp_path))
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["epochs"] == [] and "times the unigram" in results["stopped"]
+    assert len(results["first_steps"]["cost_per_word"]) == configs.dead_start_window(results["epoch_size"])[1]
+    assert not list(tmp_path.glob("*.ckpt*"))

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 import tensorflow as tf
 
@@ -266,16 +267,22 @@ def test_a_full_disk_keeps_the_earlier_checkpoints_and_resumes(small_disk):
                                                   ("second epoch", "Interrupted during epoch 2")])
 def test_ctrl_c_says_where_and_the_record_stays_whole(interrupted, message, tmp_path, monkeypatch, capsys):
     config = dataclasses.replace(configs.get_config("test"), hidden_size=8, max_max_epoch=2)
-    run_epoch = ptb_word_lm.run_epoch
+    run_epoch, word_costs = ptb_word_lm.run_epoch, ptb_word_lm.word_costs
     training_passes = []
 
-    def interrupting(session, model, train_op=None, *args, **kwargs):
+    def interrupting_training(session, model, train_op=None, *args, **kwargs):
         training_passes.extend([model] if train_op is not None else [])
-        if model.input_.score_every_id if interrupted == "test pass" else len(training_passes) == 2:
+        if interrupted == "second epoch" and len(training_passes) == 2:
             raise KeyboardInterrupt
         return run_epoch(session, model, train_op, *args, **kwargs)
 
-    monkeypatch.setattr(ptb_word_lm, "run_epoch", interrupting)
+    def interrupting_test(session, model, *args):
+        if interrupted == "test pass" and model.input_.score_every_id:
+            raise KeyboardInterrupt
+        return word_costs(session, model, *args)
+
+    monkeypatch.setattr(ptb_word_lm, "run_epoch", interrupting_training)
+    monkeypatch.setattr(ptb_word_lm, "word_costs", interrupting_test)
     with pytest.raises(KeyboardInterrupt):
         ptb_word_lm.train(config, str(ROOT / "data" / "sample"), "block", 0, str(tmp_path))
     assert message in capsys.readouterr().err
@@ -336,3 +343,23 @@ def test_versions_name_the_code_commit():
         assert code is None  # no git, or not a git checkout
     else:
         assert code.split("+")[0] == commit.stdout.strip()
+
+
+def test_a_finished_run_writes_the_word_costs_of_its_final_model(uninterrupted):
+    save_path, _ = uninterrupted
+    results = json.loads((save_path / "results.json").read_text())
+    costs = run_dir.read_costs(str(save_path / "costs_latest.npz"))
+    assert costs["valid"].dtype == costs["test"].dtype == np.float32
+    assert ptb_word_lm.perplexity(costs["test"]) == pytest.approx(results["test_perplexity"], rel=1e-6)
+    assert ptb_word_lm.perplexity(costs["valid"]) == pytest.approx(results["epochs"][-1]["valid_perplexity"], rel=1e-5)
+    assert len(costs["test"]) == results["data"]["test_ids"] - 1
+    assert (costs["checkpoint"], costs["seed"], costs["config"].hidden_size) == ("latest", 3, 32)
+
+
+def test_eval_only_writes_the_word_costs_of_the_checkpoint_it_scored(uninterrupted):
+    save_path, _ = uninterrupted
+    result = run_cli("--data_path=data/sample", f"--save_path={save_path}", "--eval_only")
+    assert result.returncode == 0, result.stderr
+    costs = run_dir.read_costs(str(save_path / "costs_best.npz"))
+    assert ptb_word_lm.perplexity(costs["test"]) == pytest.approx(final_test_perplexity(result.stdout), rel=1e-5)
+    assert costs["checkpoint"] == "best"
