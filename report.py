@@ -1,24 +1,35 @@
 """Compare training runs with the paper's Table 1 and the TensorFlow tutorial, as Markdown.
 
+    python report.py --table1 results/     # Table 1's twelve LSTM rows beside ours
     python report.py results/*.json
     python report.py --epochs results/medium.json results/large.json   # their curves side by side
+    python report.py --plot=curves.png results/small.json results/medium.json   # the curves as a picture
+    python report.py --first_steps results/probe/large_seed?.json   # epoch 1's first tenth, batch by batch
 
 Each results.json written by ptb_word_lm.py (--save_path) is a row named after its directory, any
 other file after itself. Only runs on PTB are compared with the paper; a run cut short is listed with
 the time a full run would take on its machine. Then, when there are any: runs with tied weights,
 the spread of runs that differ only in their seed, and ensembles. Other files are skipped.
+
+--table1 DIR fills each of Table 1's rows from DIR's file of that name (small.json, medium.json,
+large.json, ensemble_SIZE_N.json); a row without its file says so. --plot draws the validation
+perplexity of each run per epoch (matplotlib), with the paper's as a dashed line.
 """
 import collections
 import dataclasses
+import glob
 import json
+import math
 import os
 import statistics
 import sys
 
 import configs
 import reader
+from reader import UsageError
 
-USAGE = "usage: python report.py [--epochs] RESULTS.json [...]"
+USAGE = ("usage: python report.py [--epochs | --first_steps | --plot=FILE.png] RESULTS.json [...]  "
+         "or  python report.py --table1 DIR")
 PTB = {"vocab_size": 10000, "train_ids": 929589, "valid_ids": 73760, "test_ids": 82430}
 # Press & Wolf (2017), Table 6: the small model with tied input and output embeddings, (valid, test).
 TIED = {"small": (117.5, 112.4)}
@@ -26,6 +37,10 @@ TIED = {"small": (117.5, 112.4)}
 AVERAGING = {"small": {2: (100.4, 96.1), 5: (87.9, 84.1), 10: (83.5, 80.0)},
              "medium": {2: (80.6, 77.0), 5: (76.7, 73.3), 10: (75.2, 72.0)},
              "large": {2: (76.9, 73.6), 10: (72.8, 69.5), 38: (71.9, 68.7)}}
+# Table 1's name of each size's models.
+PAPER_NAMES = {"small": "non-regularized", "medium": "medium regularized", "large": "large regularized"}
+# Table 1 rows not trained here: 10 and 38 large runs, at about 14 hours each on 2 cores.
+NOT_RUN_HERE = {("large", 10), ("large", 38)}
 
 
 def read(path):
@@ -150,6 +165,14 @@ def duration(seconds):
     return f"{hours} h {minutes:02d} min"
 
 
+def measured_seconds(run):
+    """The run's wall time; for a run interrupted before wall_seconds was written, what its epochs and
+    test pass took (0 when not even that is known)."""
+    if run.get("wall_seconds") is not None:
+        return run["wall_seconds"]
+    return sum(e.get("train_seconds", 0) + e["valid_seconds"] for e in run["epochs"]) + (run.get("test_seconds") or 0)
+
+
 def full_run(run, described):
     """The last column: a complete run's measured time, or a full run's time projected from its speed."""
     segments = len(run.get("segments", []))
@@ -157,12 +180,9 @@ def full_run(run, described):
     mixed = "; epochs on AVX-512 and on AVX2-only CPUs" if len(kinds) > 1 else ""
     if described["complete"]:
         over = f" over {segments} segments" if segments > 1 else ""
-        if run.get("wall_seconds") is not None:
-            return f"{duration(run['wall_seconds'])}{over} (measured{mixed})"
-        # Interrupted before wall_seconds was written: what its epochs and test pass took.
-        known = sum(e.get("train_seconds", 0) + e["valid_seconds"] for e in run["epochs"])
-        known += run.get("test_seconds") or 0
-        return f"{duration(known)}{over} (epochs only{mixed})" if known else "—"
+        how = "measured" if run.get("wall_seconds") is not None else "epochs only"
+        seconds = measured_seconds(run)
+        return f"{duration(seconds)}{over} ({how}{mixed})" if seconds else "—"
     if described["projected_hours"] is None:
         return "—"
     notes = ("" if run.get("test_seconds") is not None else ", without the test pass") + mixed
@@ -280,10 +300,14 @@ def report(runs):
         tables.append(table("### Model averaging", ["ensemble", "members", "valid", "test", "paper valid / test",
                                                     "test − paper", "best member's test", "mean member's test"],
                             [ensemble_row(name, run) for name, run in ensembles]))
-    # One entry per kind of machine: each segment's of a resumed run, else the run's own.
-    machines = sorted({machine(m) for _, run in runs
+    return "\n\n".join("\n".join(lines) for lines in tables) + "\n\n" + machines_line(run for _, run in runs)
+
+
+def machines_line(runs):
+    """'Machine: A; B.', one entry per kind of machine: each segment's of a resumed run, else the run's own."""
+    machines = sorted({machine(m) for run in runs
                        for m in [s["machine"] for s in run.get("segments", [])] or [run.get("machine") or {}]})
-    return "\n\n".join("\n".join(lines) for lines in tables) + "\n\nMachine: " + "; ".join(machines) + "."
+    return "Machine: " + "; ".join(machines) + "."
 
 
 def epochs_table(runs):
@@ -296,30 +320,247 @@ def epochs_table(runs):
                      + ["", "Each cell: validation perplexity after the epoch (its learning rate)."])
 
 
-def main(argv):
-    paths = argv[1:]
-    if "-h" in paths or "--help" in paths:
-        print(f"{USAGE}\n\n{__doc__.strip()}")
-        return
-    by_epoch = "--epochs" in paths
-    paths = [path for path in paths if path != "--epochs"]
-    options = [path for path in paths if path.startswith("-")]
-    if not paths or options:
-        print(USAGE + (f"\nreport.py: error: unknown option {options[0]}" if options else ""), file=sys.stderr)
+def table1_rows():
+    """Table 1's LSTM rows in its order, as (size, models averaged): the three models, then the averages."""
+    return [(size, 1) for size in AVERAGING] + [(size, n) for size, by_n in AVERAGING.items() for n in by_n]
+
+
+def table1_file(size, n):
+    return f"{size}.json" if n == 1 else f"ensemble_{size}_{n}.json"
+
+
+def complete_runs_by_seed(directory):
+    """The complete single runs on PTB in directory, by (label, seed): where an average's members are."""
+    runs = {}
+    for path in sorted(glob.glob(os.path.join(directory, "*.json"))):
+        try:
+            run = read(path)
+        except ValueError:
+            continue
+        if run.get("kind") != "ensemble" and is_ptb(run) and describe(run, full_epochs(run))["complete"]:
+            runs[(label(run["config"]), run.get("seed"))] = run
+    return runs
+
+
+def times(n, single):
+    """'10 × 2 h 43 min = 27 h 11 min': n runs at the single model's time."""
+    if single is None:
+        return "—"
+    return f"{n} × {duration(measured_seconds(single))} = {duration(n * measured_seconds(single))}"
+
+
+def members_time(ensemble, single, runs_by_seed):
+    """The sum of the members' training times when every member's results are in the folder."""
+    members = [runs_by_seed.get((label(m["config"]), m["seed"])) for m in ensemble["members"]]
+    if not all(members):
+        return times(len(members), single)
+    return f"{duration(sum(map(measured_seconds, members)))}, {len(members)} runs"
+
+
+def table1_row(size, n, run, single, runs_by_seed):
+    """One row of Table 1: the paper's, ours from run (None when not measured), the tutorial's, the time."""
+    config = configs.get_config(size)
+    name = f"{PAPER_NAMES[size]} LSTM" if n == 1 else f"{n} {PAPER_NAMES[size]} LSTMs"
+    paper_cell = fmt(config.paper_valid, config.paper_test) if n == 1 else fmt(*AVERAGING[size][n])
+    tutorial_cell = fmt(config.tutorial_valid, config.tutorial_test) if n == 1 else "—"
+    if run is None:
+        status = "not run here" if (size, n) in NOT_RUN_HERE else "in progress"
+        return [name, paper_cell, status + (f": {n} {size} runs" if n > 1 else ""), tutorial_cell,
+                times(n, single), "—"]
+    if n == 1:
+        ours = fmt(run["epochs"][-1]["valid_perplexity"], run.get("test_perplexity"))
+        time = full_run(run, describe(run, full_epochs(run)))
+    else:
+        ours = fmt(run["valid_perplexity"], run["test_perplexity"])
+        time = members_time(run, single, runs_by_seed)
+    return [name, paper_cell, ours, tutorial_cell, time, table1_file(size, n)]
+
+
+def read_table1_files(directory):
+    """{(size, n): run} for each of Table 1's files in directory; UsageError when none is, or one is broken."""
+    if not os.path.isdir(directory):
+        raise UsageError(f"--table1 {directory}: not a directory; give the folder of results files, e.g. results/")
+    found = {}
+    for size, n in table1_rows():
+        path = os.path.join(directory, table1_file(size, n))
+        if os.path.exists(path):
+            try:
+                found[(size, n)] = read(path)
+            except ValueError as e:
+                raise UsageError(f"--table1: {path}: {e}; give the results.json of a run or ensemble.py's JSON") from None
+            if (found[(size, n)].get("kind") == "ensemble") != (n > 1):
+                raise UsageError(f"--table1: {path} is {'not ' if n > 1 else ''}an ensemble; give "
+                                 f"{'ensemble.py --json' if n > 1 else 'the results.json of a run'} for this name")
+    if not found:
+        raise UsageError(f"--table1 {directory}: none of Table 1's files (small.json, medium.json, large.json, "
+                         "ensemble_SIZE_N.json) is there; give the folder of results files, e.g. results/")
+    return found
+
+
+def table1(directory):
+    """Table 1's twelve LSTM rows: the paper's perplexities, ours, the tutorial's, and the training time."""
+    found, runs_by_seed = read_table1_files(directory), complete_runs_by_seed(directory)
+    rows = [table1_row(size, n, found.get((size, n)), found.get((size, 1)), runs_by_seed)
+            for size, n in table1_rows()]
+    return "\n".join(table(None, ["Table 1 row", "paper valid / test", "ours valid / test", "tutorial valid / test",
+                                  "training time, 2 cores", "results file"], rows)
+                     + ["", "Training time: the run's wall time; an average's, the sum of its members' runs; a row "
+                            "not measured here, its number of runs × the single model's time.",
+                        "", machines_line(found.values())])
+
+
+def plot(png_path, runs):
+    """Draw each run's validation perplexity per epoch into png_path (800 × 500 pixels), with the paper's
+    as a dashed line in the colour of its run and a point where the learning rate starts to decay."""
+    from matplotlib.figure import Figure  # imported here: only the picture needs matplotlib; no display used
+    from matplotlib.lines import Line2D
+
+    figure = Figure(figsize=(8, 5), dpi=100)
+    axes = figure.subplots()
+    run_lines, drawn_references = [], set()
+    for name, run in runs:
+        epochs = [e["epoch"] for e in run["epochs"]]
+        valid = [e["valid_perplexity"] for e in run["epochs"]]
+        run_lines += axes.plot(epochs, valid, label=name)
+        colour = run_lines[-1].get_color()
+        first_decayed = run["config"]["max_epoch"] + 1  # configs.learning_rate: decays after max_epoch
+        if first_decayed in epochs:
+            axes.plot(first_decayed, valid[epochs.index(first_decayed)], "o", color=colour)
+        reference_valid = paper(run)[0]
+        if reference_valid is not None and reference_valid not in drawn_references:
+            axes.axhline(reference_valid, linestyle="--", linewidth=1, color=colour)
+            drawn_references.add(reference_valid)
+    axes.set_yscale("log")
+    axes.yaxis.set_major_formatter("{x:g}")
+    axes.yaxis.set_minor_formatter("{x:g}")
+    axes.set_xlabel("epoch")
+    axes.set_ylabel("validation perplexity (log scale)")
+    axes.legend(handles=run_lines + [
+        Line2D([], [], color="grey", linestyle="--", linewidth=1, label="paper's valid perplexity"),
+        Line2D([], [], color="grey", marker="o", linestyle="", label="learning rate starts to decay")])
+    save_png(figure, png_path)
+
+
+def save_png(figure, path):
+    """Write the figure to path so that a reader sees the old picture or the new one, never a part."""
+    try:
+        figure.savefig(path + ".tmp", format="png")
+        os.replace(path + ".tmp", path)
+    except OSError as e:
+        if os.path.isfile(path + ".tmp"):
+            os.remove(path + ".tmp")
+        raise UsageError(f"--plot={path} cannot be written ({e.strerror}); give a file name in a directory "
+                         "you can write to") from None
+
+
+def parse(args):
+    """(mode, the --plot file or None, the other arguments); mode is --epochs, --table1, --first_steps,
+    --plot or None."""
+    modes, png_path, rest = [], None, []
+    args = list(args)
+    while args:
+        arg = args.pop(0)
+        if arg in ("--epochs", "--table1", "--first_steps"):
+            modes.append(arg)
+        elif arg == "--plot" or arg.startswith("--plot="):
+            png_path = arg.partition("=")[2] or (args.pop(0) if args else "")
+            modes.append("--plot")
+        else:
+            rest.append(arg)
+    problem = usage_problem(modes, png_path, rest)
+    if not rest or problem:
+        print(USAGE + (f"\nreport.py: error: {problem}" if problem else ""), file=sys.stderr)
         sys.exit(2)
+    return modes[0] if modes else None, png_path, rest
+
+
+def usage_problem(modes, png_path, rest):
+    """What is wrong with the command line, or None."""
+    options = [arg for arg in rest if arg.startswith("-")]
+    if options:
+        return f"unknown option {options[0]}"
+    if len(modes) > 1:
+        return "give one of --epochs, --plot, --table1, --first_steps"
+    if png_path == "":
+        return "--plot needs a file name, e.g. --plot=curves.png"
+    if modes == ["--table1"] and len(rest) != 1:
+        return "--table1 takes one folder, e.g. --table1 results/"
+    return None
+
+
+def first_steps_tables(runs):
+    """Epoch 1's first tenth of each run: where it stood, and whether ptb_word_lm's dead-start check
+    stops it; then the first 30 batches of the runs it stops, beside the first run it lets go on."""
+    rows, stopped, healthy = [], [], []
+    for name, run in runs:
+        costs, unigram = run["first_steps"]["cost_per_word"], run["data"]["unigram_valid_perplexity"]
+        first, last = configs.dead_start_window(run["epoch_size"])
+        window = math.exp(statistics.fmean(costs[first - 1:last]))
+        dead = window > configs.DEAD_START_FACTOR * unigram
+        (stopped if dead else healthy).append((name, run))
+        epoch = run["epochs"][0] if run["epochs"] else {}
+        peak = max(range(len(costs)), key=costs.__getitem__)
+        rows.append([name, f"{len(costs)} of {run['epoch_size']}", fmt(epoch.get("train_perplexity")),
+                     fmt(epoch.get("valid_perplexity")), f"{window:.0f} ({first}–{last})", f"{window / unigram:.1f}",
+                     "stopped" if dead else "—", f"{costs[peak]:.1f} ({peak + 1})",
+                     f"{max(run['first_steps']['grad_norm']):.0f}"])
+    tables = [table(None, ["run", "batches", "train", "valid", "check window", "× unigram", "check",
+                           "highest cost (batch)", "highest gradient norm"], rows)]
+    shown = stopped + healthy[:1]
+    if stopped:
+        batches = [[str(step + 1)] + [f"{run['first_steps']['cost_per_word'][step]:.1f} / "
+                                      f"{run['first_steps']['grad_norm'][step]:.0f}" for _, run in shown]
+                   for step in range(30)]
+        tables.append(table(None, ["batch"] + [name for name, _ in shown], batches))
+    notes = (f"Train and valid: perplexities after these batches. Check window: the perplexity of those batches of "
+             f"epoch 1; the check stops a run above {configs.DEAD_START_FACTOR} × the unigram's. "
+             "Second table: each batch's cost (nats per word) / gradient norm before clipping.")
+    return "\n\n".join(["\n".join(lines) for lines in tables] + [notes, machines_line(run for _, run in runs)])
+
+
+def read_runs(paths, with_epochs, with_first_steps=False):
+    """(name, run) of each file that is a training run (with_epochs: not an ensemble; with_first_steps:
+    one that recorded its first steps); a line for each other."""
     runs = []
     for path in paths:
         try:
             run = read(path)
-            if by_epoch and run.get("kind") == "ensemble":
+            if with_epochs and run.get("kind") == "ensemble":
                 raise ValueError("an ensemble, which has no epochs")
+            if with_first_steps and "first_steps" not in run:
+                raise ValueError("no first_steps: a resumed run, or one from before they were recorded")
             runs.append((name_of(path), run))
         except ValueError as e:
             print(f"skipped {path}: {e}", file=sys.stderr)
     if not runs:
-        sys.exit(f"report.py: error: none of the {len(paths)} files is a training run; give results.json files "
-                 "written by ptb_word_lm.py --save_path")
-    print(epochs_table(runs) if by_epoch else report(runs))
+        raise UsageError(f"none of the {len(paths)} files is a training run; give results.json files "
+                         "written by ptb_word_lm.py --save_path")
+    return runs
+
+
+def run_report(argv):
+    mode, png_path, paths = parse(argv[1:])
+    if mode == "--table1":
+        print(table1(paths[0]))
+        return
+    runs = read_runs(paths, with_epochs=mode in ("--epochs", "--plot", "--first_steps"),
+                     with_first_steps=mode == "--first_steps")
+    if mode == "--plot":
+        plot(png_path, runs)
+    elif mode == "--first_steps":
+        print(first_steps_tables(runs))
+    else:
+        print(epochs_table(runs) if mode == "--epochs" else report(runs))
+
+
+def main(argv):
+    if "-h" in argv[1:] or "--help" in argv[1:]:
+        print(f"{USAGE}\n\n{__doc__.strip()}")
+        return
+    try:
+        run_report(argv)
+    except UsageError as e:
+        sys.exit(f"report.py: error: {e}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
-"""The README run as written: the "Using a trained model" section's `$ python ...` commands and
-Python example, with their outputs compared to the ones it shows, and the Results and Speed tables
-against what those sections' report.py and benchmark.py commands print."""
+"""The README and docs/ run as written: the README's "Using a trained model" commands and the export's
+Python example in docs/usage.md, with their outputs compared to the ones they show; every table of
+the README and docs/ against what the report.py or benchmark.py command of its section prints; the
+learning-curve picture against its command."""
 import glob
 import math
 import re
@@ -11,15 +12,34 @@ import sys
 import pytest
 
 from conftest import ROOT
+from test_report import png_size
 
 NUMBER = re.compile(r"(-?\d+\.\d+)")
 
 
-def section(title):
-    text = (ROOT / "README.md").read_text()
+PAGES = ["README.md", "docs/reproducing.md", "docs/speed.md"]
+PLOT = "python report.py --plot="
+
+
+def section(title, page="README.md"):
+    text = (ROOT / page).read_text()
     start = text.index(f"## {title}\n")
     end = text.find("\n## ", start + 1)
     return text[start:end]
+
+
+def sections(page):
+    """The page cut before each `## ` heading."""
+    return re.split(r"\n(?=## )", (ROOT / page).read_text())
+
+
+def table_commands():
+    """pytest params (page, command, its section) for each report.py or benchmark.py --table command
+    that the pages show."""
+    return [pytest.param(page, command, text, id=f"{page}: {command}")
+            for page in PAGES for text in sections(page)
+            for start in ("python report.py ", "python benchmark.py --table=")
+            for command in documented_commands_beginning(text, start) if not command.startswith(PLOT)]
 
 
 def documented_commands(text):
@@ -33,11 +53,10 @@ def documented_commands(text):
     return commands
 
 
-def documented_command(text, start):
-    """The indented command that begins with start, its backslash-continued lines joined."""
-    match = re.search(rf"^    ({re.escape(start)}(?:.*\\\n)*.*)$", text, flags=re.MULTILINE)
-    assert match, f"no command beginning {start!r}"
-    return match.group(1).replace("\\\n", " ")
+def documented_commands_beginning(text, start):
+    """Each indented command that begins with start, its backslash-continued lines joined."""
+    return [command.replace("\\\n", " ")
+            for command in re.findall(rf"^    ({re.escape(start)}(?:.*\\\n)*.*)$", text, flags=re.MULTILINE)]
 
 
 def documented_python(text):
@@ -88,19 +107,41 @@ def test_the_sections_commands_give_the_outputs_it_shows(tmp_path):
         assert len(tail) == len(expected) and all(map(same_output, tail, expected)), \
             f"$ {command}\nREADME:\n" + "\n".join(expected) + "\ngot:\n" + "\n".join(tail)
 
-    code, expected = documented_python(text)
+    code, expected = documented_python(section("Export", "docs/usage.md"))
     (tmp_path / "example.py").write_text(code)
     got = run([sys.executable, "example.py"], tmp_path)
-    assert same_output(got[-1], expected[0]), f"README: {expected[0]}\ngot: {got[-1]}"
+    assert same_output(got[-1], expected[0]), f"docs/usage.md: {expected[0]}\ngot: {got[-1]}"
 
 
-@pytest.mark.parametrize("title, start", [("Results", "python report.py "),
-                                          ("Speed", "python benchmark.py --table=")])
-def test_the_tables_are_what_the_section_command_prints(title, start):
-    text = section(title)
-    _, program, *args = shlex.split(documented_command(text, start))
+def run_documented(command, cwd):
+    """Run a documented `python PROGRAM ARGS` line, its globs expanded in the checkout."""
+    _, program, *args = shlex.split(command)
     args = [path for arg in args for path in sorted(glob.glob(arg, root_dir=ROOT)) or [arg]]
-    printed = "\n".join(run([sys.executable, str(ROOT / program), *args], ROOT)).strip()
+    return run([sys.executable, str(ROOT / program), *args], cwd)
+
+
+def test_each_page_shows_the_commands_of_its_tables():
+    shown = [param.values[:2] for param in table_commands()]
+    assert {page for page, _ in shown} == set(PAGES)
+    assert ("README.md", "python report.py --table1 results/") in shown
+
+
+@pytest.mark.parametrize("page, command, text", table_commands())
+def test_the_tables_are_what_the_sections_command_prints(page, command, text):
+    printed = "\n".join(run_documented(command, ROOT)).strip()
     assert printed and printed in text, (
-        f"the {title} section's tables are not what its command `{start}...` prints now: "
+        f"{page}: the tables of the section showing `{command}` are not what it prints now: "
         "run it and put its output in their place")
+
+
+def test_the_readme_shows_the_picture_its_command_draws(tmp_path):
+    readme = (ROOT / "README.md").read_text()
+    [command] = documented_commands_beginning(readme, PLOT)
+    picture = command.split()[2].removeprefix("--plot=")
+    assert f"]({picture})" in readme
+    run_documented(command.replace(f"--plot={picture}", f"--plot={tmp_path / 'curves.png'}"), ROOT)
+    assert png_size(tmp_path / "curves.png") == png_size(ROOT / picture) == (800, 500)
+
+
+def test_the_readme_is_read_in_five_minutes():
+    assert len((ROOT / "README.md").read_text().splitlines()) <= 200

@@ -1,5 +1,6 @@
 import dataclasses
 import json
+import struct
 
 import pytest
 
@@ -278,3 +279,86 @@ def test_output_into_a_closed_pipe_ends_quietly():
 def test_duration_says_seconds_minutes_or_hours_and_minutes():
     assert [report.duration(s) for s in (4.34, 59.6, 59.96, 450, 3590, 3600, 7500, 7529)] == [
         "4.3 s", "59.6 s", "1.0 min", "7.5 min", "59.8 min", "1 h 00 min", "2 h 05 min", "2 h 05 min"]
+
+
+def test_table1_has_the_papers_twelve_lstm_rows_each_filled_from_its_file(tmp_path):
+    small_seed1 = run("small", 13, 100, 100, test=116.0)
+    small_seed1["seed"] = 1
+    write(tmp_path / "small.json", run("small", 13, 100, 100, test=115.0))
+    write(tmp_path / "small_seed1.json", small_seed1)
+    write(tmp_path / "medium.json", run("medium", 39, 100, 100, test=83.0))
+    write(tmp_path / "ensemble_small_2.json", ensemble([("small", 0), ("small", 1)], test=96.0))
+    write(tmp_path / "ensemble_small_5.json", ensemble([("small", seed) for seed in range(5)], test=84.0))
+    lines = report.table1(str(tmp_path)).splitlines()
+    assert lines[0] == ("| Table 1 row | paper valid / test | ours valid / test | tutorial valid / test "
+                        "| training time, 2 cores | results file |")
+    rows = lines[2:14]
+    assert [row.split(" | ")[0] for row in rows] == [
+        "| non-regularized LSTM", "| medium regularized LSTM", "| large regularized LSTM",
+        "| 2 non-regularized LSTMs", "| 5 non-regularized LSTMs", "| 10 non-regularized LSTMs",
+        "| 2 medium regularized LSTMs", "| 5 medium regularized LSTMs", "| 10 medium regularized LSTMs",
+        "| 2 large regularized LSTMs", "| 10 large regularized LSTMs", "| 38 large regularized LSTMs"]
+    assert rows[0] == ("| non-regularized LSTM | 120.7 / 114.5 | 187.0 / 115.0 | 121.4 / 115.9 "
+                       "| 10.0 min (measured) | small.json |")
+    assert rows[2] == "| large regularized LSTM | 82.2 / 78.4 | in progress | 82.6 / 78.3 | — | — |"
+    # Both members' files are in the folder: the sum of their times; of five members only two are.
+    assert rows[3] == "| 2 non-regularized LSTMs | 100.4 / 96.1 | 100.0 / 96.0 | — | 20.0 min, 2 runs | ensemble_small_2.json |"
+    assert rows[4].endswith("| 5 × 10.0 min = 50.0 min | ensemble_small_5.json |")
+    assert rows[8] == ("| 10 medium regularized LSTMs | 75.2 / 72.0 | in progress: 10 medium runs | — "
+                       "| 10 × 10.0 min = 1 h 40 min | — |")
+    assert "| 38 large regularized LSTMs | 71.9 / 68.7 | not run here: 38 large runs | — | — | — |" == rows[11]
+    assert lines[-1] == "Machine: X, 2 cores."
+
+
+def test_table1_refuses_a_folder_without_its_files_or_with_a_broken_one(tmp_path):
+    with pytest.raises(report.UsageError, match="not a directory"):
+        report.table1(str(tmp_path / "missing"))
+    write(tmp_path / "small_seed1.json", run("small", 13, 100, 100, test=115.0))
+    with pytest.raises(report.UsageError, match="none of Table 1's files"):
+        report.table1(str(tmp_path))
+    write(tmp_path / "small.json", ensemble([("small", 0), ("small", 1)]))
+    with pytest.raises(report.UsageError, match="small.json is an ensemble"):
+        report.table1(str(tmp_path))
+    write(tmp_path / "small.json", run("small", 13, 100, 100, test=115.0))
+    write(tmp_path / "medium.json", "{not json")
+    with pytest.raises(report.UsageError, match="medium.json: not JSON"):
+        report.table1(str(tmp_path))
+
+
+def png_size(path):
+    """(width, height) from a PNG's IHDR chunk, which follows the 8-byte signature."""
+    header = path.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n" and header[12:16] == b"IHDR", f"{path} is not a PNG"
+    return struct.unpack(">II", header[16:24])
+
+
+def test_plot_draws_the_curves_of_two_runs_into_a_png(tmp_path, capsys):
+    paths = [write(tmp_path / "small.json", run("small", 13, 100, 100, test=115.0)),
+             write(tmp_path / "medium.json", run("medium", 9, 100, 100))]
+    report.main(["report.py", f"--plot={tmp_path / 'curves.png'}", *paths])
+    report.main(["report.py", "--plot", str(tmp_path / "again.png"), paths[0]])
+    assert capsys.readouterr() == ("", "")
+    assert png_size(tmp_path / "curves.png") == png_size(tmp_path / "again.png") == (800, 500)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["again.png", "curves.png", "medium.json", "small.json"]
+
+
+def test_plot_bad_input_gets_one_line(tmp_path, capsys):
+    good = write(tmp_path / "small.json", run("small", 13, 100, 100, test=115.0))
+    benchmark = write(tmp_path / "benchmark.json", {"modes": {}})
+    report.main(["report.py", f"--plot={tmp_path / 'curves.png'}", str(tmp_path / "missing.json"), benchmark, good])
+    assert capsys.readouterr().err.splitlines() == [
+        f"skipped {tmp_path / 'missing.json'}: cannot read it (No such file or directory)",
+        f"skipped {benchmark}: a benchmark, not a training run"]
+    assert png_size(tmp_path / "curves.png") == (800, 500)
+    for unwritable in (tmp_path / "no_such_dir" / "curves.png", tmp_path):
+        with pytest.raises(SystemExit) as exited:
+            report.main(["report.py", f"--plot={unwritable}", good])
+        message = str(exited.value.code)
+        assert message.startswith(f"report.py: error: --plot={unwritable} cannot be written") and "\n" not in message
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_one_mode_at_a_time(capsys):
+    with pytest.raises(SystemExit) as exited:
+        report.main(["report.py", "--epochs", "--plot=x.png", "results/small.json"])
+    assert exited.value.code == 2 and "give one of --epochs, --plot, --table1" in capsys.readouterr().err
