@@ -446,7 +446,8 @@ def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_
                         results["stopped"] = str(e)
                         run_dir.record_segment(save_path, results, segment, time.time() - start_time)
                         raise dead_start(e, save_path) from None
-                    warn_if_context_unused(record, unigram)
+                    if record["train_steps"] == m.input_.epoch_size:  # a cut epoch may validate worse
+                        warn_if_context_unused(record, unigram)
                     is_best = all(record["valid_perplexity"] < e["valid_perplexity"] for e in results["epochs"])
                     run_dir.add_epoch(save_path, results, segment, record, time.time() - start_time)
                     if save_path:

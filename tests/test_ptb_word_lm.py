@@ -161,12 +161,14 @@ def test_skip_test_leaves_out_the_test_pass(tmp_path):
     assert results["epochs"][0]["valid_perplexity"] > 1
 
 
-@pytest.mark.parametrize("unigram, warned", [(1.0, True), (1e9, False)])
-def test_a_model_no_better_than_word_frequencies_is_flagged(tmp_path, capsys, monkeypatch, unigram, warned):
+@pytest.mark.parametrize("unigram, max_steps, warned", [(1.0, None, True), (1e9, None, False), (1.0, 3, False)])
+def test_a_model_no_better_than_word_frequencies_is_flagged(tmp_path, capsys, monkeypatch, unigram, max_steps, warned):
+    # An epoch cut short (--max_steps_per_epoch) is not flagged: the first tenth of a healthy large
+    # epoch validates above the unigram's perplexity.
     monkeypatch.setattr(reader, "unigram_perplexity", lambda train_ids, ids: unigram)
     monkeypatch.setattr(configs, "DEAD_START_FACTOR", float("inf"))  # a unigram of 1 would stop it at 5% of epoch 1
     results = ptb_word_lm.train(dataclasses.replace(TINY, max_max_epoch=1), tiny_corpus(tmp_path), "block", 0,
-                                skip_test=True)
+                                max_steps_per_epoch=max_steps, skip_test=True)
     assert results["data"]["unigram_valid_perplexity"] == unigram
     assert ("Warning: epoch 1: valid perplexity" in capsys.readouterr().err) == warned
 
@@ -264,13 +266,13 @@ def replay_first_steps(costs, epoch_size, unigram):
     return None
 
 
-def test_a_start_is_stopped_at_5_percent_of_epoch_1_when_its_second_half_is_4_times_the_unigram():
-    unigram, epoch_size = 700.0, 1327
+def test_a_start_is_stopped_at_5_percent_of_epoch_1_when_its_second_half_is_far_above_the_unigram():
+    unigram, epoch_size, factor = 700.0, 1327, configs.DEAD_START_FACTOR
     first, last = configs.dead_start_window(epoch_size)
     assert (first, last) == (34, 67)
     spike = [25.0] * (first - 1)  # the blow-up of the first batches does not count
-    assert replay_first_steps(spike + [np.log(4.1 * unigram)] * 200, epoch_size, unigram) == last
-    assert replay_first_steps(spike + [np.log(3.9 * unigram)] * 200, epoch_size, unigram) is None
+    assert replay_first_steps(spike + [np.log(1.05 * factor * unigram)] * 200, epoch_size, unigram) == last
+    assert replay_first_steps(spike + [np.log(0.95 * factor * unigram)] * 200, epoch_size, unigram) is None
 
 
 PROBES = sorted((ROOT / "results" / "probe").glob("*.json"))

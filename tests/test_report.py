@@ -362,3 +362,21 @@ def test_one_mode_at_a_time(capsys):
     with pytest.raises(SystemExit) as exited:
         report.main(["report.py", "--epochs", "--plot=x.png", "results/small.json"])
     assert exited.value.code == 2 and "give one of --epochs, --plot, --table1" in capsys.readouterr().err
+
+
+def probe(model, costs):
+    """A run cut to its first batches, as results/probe holds them."""
+    probed = run(model, 1, len(costs), 1327)
+    probed["data"]["unigram_valid_perplexity"] = 687.0
+    probed["epochs"][0].update(train_perplexity=2000.0)
+    probed["first_steps"] = {"cost_per_word": costs, "grad_norm": [10.0] * len(costs)}
+    return probed
+
+
+def test_first_steps_mark_the_runs_the_dead_start_check_stops_and_show_their_first_batches():
+    dead, healthy = [30.0] * 33 + [9.0] * 100, [30.0] * 33 + [7.0] * 100  # e^9 = 8,103 = 11.8x the unigram's 687
+    tables = report.first_steps_tables([("large_seed0", probe("large", dead)), ("large_seed1", probe("large", healthy))])
+    assert "| 8103 (34–67) | 11.8 | stopped | 30.0 (1) | 10 |" in row_of(tables, "large_seed0")
+    assert "| 1097 (34–67) | 1.6 | — |" in row_of(tables, "large_seed1")
+    assert "| batch | large_seed0 | large_seed1 |" in tables and "| 30 | 30.0 / 10 | 30.0 / 10 |" in tables
+    assert "| 31 |" not in tables
