@@ -24,6 +24,7 @@ import platform
 import shutil
 import subprocess
 import time
+import zipfile
 
 import numpy as np
 
@@ -314,7 +315,7 @@ def read_costs(path):
     except KeyError as e:
         raise UsageError(f"{path} is not a costs file written by ptb_word_lm.py (it has no {e.args[0].split()[0]}); "
                          f"give costs_latest.npz of a run directory, or a copy of one") from None
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, EOFError, zipfile.BadZipFile):
         raise UsageError(f"{path} is not a costs file written by ptb_word_lm.py (not a NumPy .npz archive of "
                          f"one); give costs_latest.npz of a run directory, or a copy of one") from None
 

@@ -138,3 +138,11 @@ def test_a_costs_file_that_does_not_fit_is_refused_in_one_line(runs, tmp_path, c
     result = run_cli(f"--data_path={SAMPLE}", "--checkpoint=latest", f"{runs[0]}/costs_latest.npz", changed,
                      program="ensemble.py")
     assert_one_line_error(result, "ensemble.py", message)
+
+
+@pytest.mark.parametrize("content", [b"", b"PK\x03\x04 broken", b"not numpy at all"])
+def test_a_file_that_is_not_a_costs_file_is_refused_in_one_line(runs, tmp_path, content):
+    (tmp_path / "bad.npz").write_bytes(content)
+    result = run_cli(f"--data_path={SAMPLE}", "--checkpoint=latest", f"{runs[0]}/costs_latest.npz",
+                     str(tmp_path / "bad.npz"), program="ensemble.py")
+    assert_one_line_error(result, "ensemble.py", "is not a costs file written by ptb_word_lm.py")
