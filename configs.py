@@ -144,9 +144,20 @@ DEAD_START_FACTOR = 8
 
 
 def dead_start_window(epoch_size):
-    """(first, last): the batches of epoch 1, counted from 1, whose perplexity tells a dead start."""
+    """(first, last): the batches of epoch 1, counted from 1, whose perplexity tells a dead start;
+    None for an epoch under 400 batches, too short for its first 5% to say anything."""
     last = math.ceil(epoch_size / 20)
-    return last // 2 + 1, last
+    return (last // 2 + 1, last) if epoch_size >= 400 else None
+
+
+def dead_start_ratio(costs_per_word, epoch_size, unigram):
+    """The perplexity of epoch 1's dead_start_window over the unigram's, from the batches' costs;
+    None when the window is not (yet) complete in costs_per_word."""
+    window = dead_start_window(epoch_size)
+    if window is None or len(costs_per_word) < window[1]:
+        return None
+    first, last = window
+    return math.exp(sum(costs_per_word[first - 1:last]) / (last - first + 1)) / unigram
 
 
 MAX_SEED = 2**32 - 1  # the largest seed numpy's RandomState takes; --seed of every program

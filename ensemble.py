@@ -53,11 +53,12 @@ def check_costs_file(path, inputs, digest, which):
     if saved["corpus_digest"] != digest:
         raise UsageError(f"{path} holds the word costs of another corpus than --data_path's; "
                          f"every member must be scored on the same corpus")
-    for name, input_ in inputs.items():
-        if len(saved[name]) != input_.num_targets:
-            raise UsageError(f"{path} holds {len(saved[name])} {name} word costs, not the {input_.num_targets} of "
-                             f"the first member's cut (batch_size {input_.batch_size} x num_steps {input_.num_steps}); "
-                             f"every member's validation stream must be cut alike")
+    cut = (saved["config"].batch_size, saved["config"].num_steps)
+    first_cut = (inputs["valid"].batch_size, inputs["valid"].num_steps)
+    if cut != first_cut or any(len(saved[name]) != input_.num_targets for name, input_ in inputs.items()):
+        raise UsageError(f"{path} holds the {len(saved['valid'])} validation word costs of a stream cut into batch_size "
+                         f"x num_steps = {cut[0]} x {cut[1]}, not the first member's {first_cut[0]} x {first_cut[1]} "
+                         f"({inputs['valid'].num_targets} words); every member's validation stream must be cut alike")
     return saved
 
 

@@ -330,28 +330,27 @@ class FirstSteps:
     """
 
     def __init__(self, results, epoch_size, unigram):
-        self.steps, self.window = math.ceil(epoch_size / 10), configs.dead_start_window(epoch_size)
-        self.unigram = unigram
+        self.steps, self.epoch_size, self.unigram = math.ceil(epoch_size / 10), epoch_size, unigram
+        self.window = configs.dead_start_window(epoch_size)
         self.record = results["first_steps"] = {"cost_per_word": [], "grad_norm": []}
 
     def __call__(self, step, cost_per_word, grad_norm):
         if step <= self.steps:
             self.record["cost_per_word"].append(float(cost_per_word))
             self.record["grad_norm"].append(float(grad_norm))
-        first, last = self.window
-        if step == last:
-            window_perplexity = perplexity(self.record["cost_per_word"][first - 1:])
-            if window_perplexity > configs.DEAD_START_FACTOR * self.unigram:
-                raise DeadStart(f"batches {first}-{last} have perplexity {window_perplexity:.0f}, over "
-                                f"{configs.DEAD_START_FACTOR} times the unigram's {self.unigram:.0f}")
+        if self.window and step == self.window[1]:
+            ratio = configs.dead_start_ratio(self.record["cost_per_word"], self.epoch_size, self.unigram)
+            if ratio > configs.DEAD_START_FACTOR:
+                raise DeadStart(f"batches {self.window[0]}-{self.window[1]} have perplexity {ratio * self.unigram:.0f}, "
+                                f"over {configs.DEAD_START_FACTOR} times the unigram's {self.unigram:.0f}")
 
 
 def dead_start(error, save_path):
     """The one-line error for a run stopped by FirstSteps."""
-    kept = f"{save_path} holds no checkpoint, only the stopped run's results.json" if save_path else "nothing was saved"
-    return UsageError(f"stopped in epoch 1: {error}: this seed blew up in its first batches and will not recover "
-                      f"(docs/reproducing.md); {kept}; start again with another --seed (for large, its default "
-                      f"seed 1) and a new --save_path")
+    kept = f"{save_path} holds no checkpoint" if save_path else "nothing was saved"
+    return UsageError(f"stopped in epoch 1: {error}: this start blew up in its first batches and will not recover "
+                      f"(docs/reproducing.md); {kept}; start again with another --seed and a new --save_path "
+                      f"(large's default seed, 1, trained the committed row)")
 
 
 def diverged(epoch, error, save_path):
@@ -418,6 +417,8 @@ def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_
         print(run_dir.finished_message(save_path, results))
         return results
     segment = run_dir.start_segment(results, rnn_mode)
+    if save_path:
+        run_dir.remove_costs(save_path)
     print(f"Data: {data_path}: {len(word_to_id)} words in the vocabulary, {len(train_data)} / "
           f"{len(valid_data)} / {len(test_data)} train / valid / test ids; words not in the "
           f"vocabulary mapped to {reader.UNK}: valid {unknown['valid']}, test {unknown['test']}")
@@ -458,14 +459,14 @@ def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_
                     test_perplexity = perplexity(costs["test"])
                     print(f"Test Perplexity: {test_perplexity:.3f}")
                     results.update(test_perplexity=test_perplexity, test_seconds=time.time() - test_start)
-                    if save_path:
-                        save_costs(save_path, "latest", costs, config, seed, word_to_id, valid_data, test_data)
             except KeyboardInterrupt:
                 interrupted(doing, save_path)
                 raise
     run_dir.record_segment(save_path, results, segment, time.time() - start_time)
     if writer:
         writer.close()
+    if save_path and not skip_test:
+        save_costs(save_path, "latest", costs, config, seed, word_to_id, valid_data, test_data)
     return results
 
 

@@ -43,8 +43,9 @@ PAPER_NAMES = {"small": "non-regularized", "medium": "medium regularized", "larg
 NOT_RUN_HERE = {("large", 10), ("large", 38)}
 
 
-def read(path):
-    """The training run or ensemble in the JSON file path; ValueError saying why when it is neither."""
+def read(path, with_first_steps=False):
+    """The training run or ensemble in the JSON file path; ValueError saying why when it is neither.
+    with_first_steps: a run stopped in epoch 1 that recorded its first steps counts as a run."""
     try:
         with open(path) as f:
             run = json.load(f)
@@ -62,10 +63,10 @@ def read(path):
         return run
     if not isinstance(run.get("config"), dict) or not isinstance(run.get("epochs"), list):
         raise ValueError("no config or epochs, not a training run")
-    if not run["epochs"]:
+    if not run["epochs"] and not (with_first_steps and "first_steps" in run):
         raise ValueError("no epoch finished yet")
     missing = {"num_layers", "hidden_size", "num_steps", "batch_size", "max_max_epoch"} - set(run["config"])
-    missing |= {"train_wps", "valid_perplexity", "valid_seconds"} - set(run["epochs"][-1])
+    missing |= {"train_wps", "valid_perplexity", "valid_seconds"} - set(run["epochs"][-1] if run["epochs"] else {})
     if missing:
         raise ValueError(f"no {', '.join(sorted(missing))}, not a results.json of ptb_word_lm.py")
     return run
@@ -481,8 +482,8 @@ def usage_problem(modes, png_path, rest):
         return f"unknown option {options[0]}"
     if len(modes) > 1:
         return "give one of --epochs, --plot, --table1, --first_steps"
-    if png_path == "":
-        return "--plot needs a file name, e.g. --plot=curves.png"
+    if png_path is not None and not png_path.endswith(".png"):
+        return "--plot needs a .png file name, e.g. --plot=curves.png"
     if modes == ["--table1"] and len(rest) != 1:
         return "--table1 takes one folder, e.g. --table1 results/"
     return None
@@ -494,23 +495,25 @@ def first_steps_tables(runs):
     rows, stopped, healthy = [], [], []
     for name, run in runs:
         costs, unigram = run["first_steps"]["cost_per_word"], run["data"]["unigram_valid_perplexity"]
-        first, last = configs.dead_start_window(run["epoch_size"])
-        window = math.exp(statistics.fmean(costs[first - 1:last]))
-        dead = window > configs.DEAD_START_FACTOR * unigram
+        ratio, window = configs.dead_start_ratio(costs, run["epoch_size"], unigram), configs.dead_start_window(run["epoch_size"])
+        dead = ratio is not None and ratio > configs.DEAD_START_FACTOR
         (stopped if dead else healthy).append((name, run))
         epoch = run["epochs"][0] if run["epochs"] else {}
         peak = max(range(len(costs)), key=costs.__getitem__)
+        checked = "not checked" if ratio is None else "stopped" if dead else "—"
         rows.append([name, f"{len(costs)} of {run['epoch_size']}", fmt(epoch.get("train_perplexity")),
-                     fmt(epoch.get("valid_perplexity")), f"{window:.0f} ({first}–{last})", f"{window / unigram:.1f}",
-                     "stopped" if dead else "—", f"{costs[peak]:.1f} ({peak + 1})",
+                     fmt(epoch.get("valid_perplexity")),
+                     "—" if ratio is None else f"{ratio * unigram:.0f} ({window[0]}–{window[1]})",
+                     "—" if ratio is None else f"{ratio:.1f}", checked, f"{costs[peak]:.1f} ({peak + 1})",
                      f"{max(run['first_steps']['grad_norm']):.0f}"])
     tables = [table(None, ["run", "batches", "train", "valid", "check window", "× unigram", "check",
                            "highest cost (batch)", "highest gradient norm"], rows)]
     shown = stopped + healthy[:1]
     if stopped:
+        first_batches = min(30, *(len(run["first_steps"]["cost_per_word"]) for _, run in shown))
         batches = [[str(step + 1)] + [f"{run['first_steps']['cost_per_word'][step]:.1f} / "
                                       f"{run['first_steps']['grad_norm'][step]:.0f}" for _, run in shown]
-                   for step in range(30)]
+                   for step in range(first_batches)]
         tables.append(table(None, ["batch"] + [name for name, _ in shown], batches))
     notes = (f"Train and valid: perplexities after these batches. Check window: the perplexity of those batches of "
              f"epoch 1; the check stops a run above {configs.DEAD_START_FACTOR} × the unigram's. "
@@ -524,7 +527,7 @@ def read_runs(paths, with_epochs, with_first_steps=False):
     runs = []
     for path in paths:
         try:
-            run = read(path)
+            run = read(path, with_first_steps)
             if with_epochs and run.get("kind") == "ensemble":
                 raise ValueError("an ensemble, which has no epochs")
             if with_first_steps and "first_steps" not in run:

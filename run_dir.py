@@ -294,10 +294,23 @@ def write_costs(path, costs, which, config, seed, digest):
     seed, and the corpus_digest of the words scored. exp of the mean of "test" is the model's test
     perplexity."""
     partial = path + ".partial"
-    with open(partial, "wb") as f:
-        np.savez(f, valid=np.asarray(costs["valid"], np.float32), test=np.asarray(costs["test"], np.float32),
-                 checkpoint=which, config=json.dumps(dataclasses.asdict(config)), seed=seed, corpus_digest=digest)
-    os.replace(partial, path)
+    try:
+        with open(partial, "wb") as f:
+            np.savez(f, valid=np.asarray(costs["valid"], np.float32), test=np.asarray(costs["test"], np.float32),
+                     checkpoint=which, config=json.dumps(dataclasses.asdict(config)), seed=seed, corpus_digest=digest)
+        os.replace(partial, path)
+    except OSError as e:
+        if os.path.exists(partial):
+            os.remove(partial)
+        raise UsageError(f"cannot write {path} ({e.strerror}); the word costs need about "
+                         f"{4 * (len(costs['valid']) + len(costs['test'])) // 1000} KB in a directory you can write to") from None
+
+
+def remove_costs(save_path):
+    """Costs files describe checkpoints that training is about to replace: remove them."""
+    for which in CHECKPOINT_INDEX:
+        if os.path.exists(costs_path(save_path, which)):
+            os.remove(costs_path(save_path, which))
 
 
 def read_costs(path):
@@ -307,7 +320,7 @@ def read_costs(path):
         with np.load(path) as saved:
             return {"valid": saved["valid"], "test": saved["test"], "checkpoint": str(saved["checkpoint"]),
                     "seed": int(saved["seed"]),
-                    "config": configs.Config(**json.loads(str(saved["config"]))),
+                    "config": configs.Config(**configs.with_defaults(json.loads(str(saved["config"])))),
                     "corpus_digest": str(saved["corpus_digest"])}
     except OSError as e:
         raise UsageError(f"cannot read {path} ({e.strerror or e}); give a costs file written by "

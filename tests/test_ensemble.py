@@ -128,7 +128,9 @@ def rewritten_costs(run, path, **changes):
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda costs: {"valid": costs["valid"][:-20]}, "valid word costs, not the"),
+    (lambda costs: {"valid": costs["valid"][:-20]}, "every member's validation stream must be cut alike"),
+    (lambda costs: {"config": str(costs["config"]).replace('"batch_size": 4', '"batch_size": 2')},  # same length
+     "cut into batch_size x num_steps = 2 x 5, not the first member's 4 x 5"),
     (lambda costs: {"corpus_digest": "0" * 64}, "the word costs of another corpus"),
     (lambda costs: {"checkpoint": "best"}, "holds the word costs of the best checkpoint, not the latest"),
 ])

@@ -350,12 +350,21 @@ def test_plot_bad_input_gets_one_line(tmp_path, capsys):
         f"skipped {tmp_path / 'missing.json'}: cannot read it (No such file or directory)",
         f"skipped {benchmark}: a benchmark, not a training run"]
     assert png_size(tmp_path / "curves.png") == (800, 500)
-    for unwritable in (tmp_path / "no_such_dir" / "curves.png", tmp_path):
+    (tmp_path / "directory.png").mkdir()
+    for unwritable in (tmp_path / "no_such_dir" / "curves.png", tmp_path / "directory.png"):
         with pytest.raises(SystemExit) as exited:
             report.main(["report.py", f"--plot={unwritable}", good])
         message = str(exited.value.code)
         assert message.startswith(f"report.py: error: --plot={unwritable} cannot be written") and "\n" not in message
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_plot_draws_only_into_a_png_file_name(tmp_path, capsys):
+    good = write(tmp_path / "small.json", run("small", 13, 100, 100, test=115.0))
+    before = (tmp_path / "small.json").read_text()
+    with pytest.raises(SystemExit):  # `--plot a.json b.json` would otherwise draw over a.json
+        report.main(["report.py", "--plot", good, good])
+    assert "needs a .png file name" in capsys.readouterr().err and (tmp_path / "small.json").read_text() == before
 
 
 def test_one_mode_at_a_time(capsys):
@@ -371,6 +380,16 @@ def probe(model, costs):
     probed["epochs"][0].update(train_perplexity=2000.0)
     probed["first_steps"] = {"cost_per_word": costs, "grad_norm": [10.0] * len(costs)}
     return probed
+
+
+def test_first_steps_show_a_run_the_check_stopped_and_one_too_short_to_check():
+    stopped = probe("large", [30.0] * 33 + [9.0] * 34)
+    stopped["epochs"], stopped["stopped"] = [], "batches 34-67 have perplexity 8103"
+    short = probe("large", [9.0] * 20)
+    tables = report.first_steps_tables([("stopped", stopped), ("short", short)])
+    assert "| stopped | 67 of 1327 | — | — | 8103 (34–67) | 11.8 | stopped |" in row_of(tables, "stopped")
+    assert "| — | — | not checked |" in row_of(tables, "short") and "| 20 | 30.0 / 10 | 9.0 / 10 |" in tables
+    assert "| 21 |" not in tables
 
 
 def test_first_steps_mark_the_runs_the_dead_start_check_stops_and_show_their_first_batches():

@@ -28,10 +28,11 @@ def final_test_perplexity(output):
     return float(output.strip().splitlines()[-1].split()[-1])
 
 
-def start_and_stop_after_first_epoch(save_path, sig):
+def start_and_stop_after_first_epoch(save_path, sig, *extra_flags):
     # A shell's background job inherits SIGINT ignored, and Python then never raises KeyboardInterrupt:
     # restore the default so the test behaves the same however pytest was started.
-    process = subprocess.Popen([sys.executable, str(ROOT / "ptb_word_lm.py"), *SHORT_RUN, f"--save_path={save_path}"],
+    process = subprocess.Popen([sys.executable, str(ROOT / "ptb_word_lm.py"), *SHORT_RUN, *extra_flags,
+                                f"--save_path={save_path}"],
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     while not (save_path / "checkpoint").exists():
@@ -47,6 +48,8 @@ def uninterrupted(tmp_path_factory):
     save_path = tmp_path_factory.mktemp("full")
     result = run_cli(*SHORT_RUN, f"--save_path={save_path}")
     assert result.returncode == 0, result.stderr
+    # --eval_only tests rewrite costs_latest.npz: keep the one training wrote
+    shutil.copy(save_path / "costs_latest.npz", save_path / "costs_written_by_training.npz")
     return save_path, result.stdout
 
 
@@ -120,7 +123,8 @@ def test_eval_only_without_checkpoint(tmp_path):
 
 @pytest.mark.parametrize("sig, expected_returncode", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])  # Ctrl-C, kill
 def test_ctrl_c_or_kill_keeps_the_checkpoint_and_says_how_to_resume(tmp_path, sig, expected_returncode):
-    returncode, _, err = start_and_stop_after_first_epoch(tmp_path, sig)
+    # 50 epochs: a loaded machine may take seconds to send the signal, and the run must still be going
+    returncode, _, err = start_and_stop_after_first_epoch(tmp_path, sig, "--max_max_epoch=50")
     assert returncode == expected_returncode
     assert "run the same command again to resume" in err and "Traceback" not in err
     assert tf.train.latest_checkpoint(str(tmp_path))
@@ -348,7 +352,7 @@ def test_versions_name_the_code_commit():
 def test_a_finished_run_writes_the_word_costs_of_its_final_model(uninterrupted):
     save_path, _ = uninterrupted
     results = json.loads((save_path / "results.json").read_text())
-    costs = run_dir.read_costs(str(save_path / "costs_latest.npz"))
+    costs = run_dir.read_costs(str(save_path / "costs_written_by_training.npz"))
     assert costs["valid"].dtype == costs["test"].dtype == np.float32
     assert ptb_word_lm.perplexity(costs["test"]) == pytest.approx(results["test_perplexity"], rel=1e-6)
     assert ptb_word_lm.perplexity(costs["valid"]) == pytest.approx(results["epochs"][-1]["valid_perplexity"], rel=1e-5)
@@ -363,3 +367,10 @@ def test_eval_only_writes_the_word_costs_of_the_checkpoint_it_scored(uninterrupt
     costs = run_dir.read_costs(str(save_path / "costs_best.npz"))
     assert ptb_word_lm.perplexity(costs["test"]) == pytest.approx(final_test_perplexity(result.stdout), rel=1e-5)
     assert costs["checkpoint"] == "best"
+
+
+def test_training_again_removes_the_costs_files_of_the_checkpoints_it_replaces(tmp_path, uninterrupted):
+    save_path = shutil.copytree(uninterrupted[0], tmp_path / "run")
+    extended = run_cli(*SHORT_RUN, "--max_max_epoch=4", "--skip_test", f"--save_path={save_path}")
+    assert extended.returncode == 0, extended.stderr
+    assert not (save_path / "costs_latest.npz").exists()
