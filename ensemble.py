@@ -135,19 +135,19 @@ def define_flags():
 
 
 def main(argv):
-    save_paths = argv[1:]
-    if not save_paths:
+    members = argv[1:]
+    if not members:
         raise UsageError("give the runs to average, as --save_path directories or their costs files: "
                          "python ensemble.py --data_path=DIR RUN_OR_NPZ [RUN_OR_NPZ ...]")
     if FLAGS.checkpoint not in run_dir.CHECKPOINT_INDEX:
         raise UsageError(f"unknown --checkpoint={FLAGS.checkpoint}; use best or latest")
-    if len(set(map(os.path.abspath, save_paths))) < len(save_paths):
+    if len(set(map(os.path.abspath, members))) < len(members):
         raise UsageError("a member is given twice; give each member once")
     if FLAGS.json and (os.path.isdir(FLAGS.json) or not os.path.isdir(os.path.dirname(os.path.abspath(FLAGS.json)))):
         raise UsageError(f"--json={FLAGS.json} is a directory or in a directory that does not exist; "
                          f"give a file path like results/ensemble.json")
-    results = evaluate_ensemble(save_paths, FLAGS.data_path or reader.default_data_path(), FLAGS.checkpoint)
-    print(f"Average of {len(save_paths)}: Valid Perplexity: {results['valid_perplexity']:.3f} "
+    results = evaluate_ensemble(members, FLAGS.data_path or reader.default_data_path(), FLAGS.checkpoint)
+    print(f"Average of {len(members)}: Valid Perplexity: {results['valid_perplexity']:.3f} "
           f"Test Perplexity: {results['test_perplexity']:.3f}")
     if FLAGS.json:
         run_dir.write_json(FLAGS.json, results)
