@@ -522,6 +522,16 @@ def define_flags():
         flags.DEFINE_string(field, None, f"Override the config's {field}.")
 
 
+def restart_with_onednn_if_faster(config):
+    """Start this program again with TF_ENABLE_ONEDNN_OPTS=1 when the config trains faster on oneDNN and
+    TensorFlow left it off (it reads the variable once, at import). A value the user set is kept."""
+    if config.onednn and "TF_ENABLE_ONEDNN_OPTS" not in os.environ and not run_dir.onednn_enabled():
+        print("TensorFlow left oneDNN off on this CPU, and this model trains faster with it (docs/speed.md): "
+              "starting again with TF_ENABLE_ONEDNN_OPTS=1", flush=True)
+        os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1"
+        os.execv(sys.executable, [sys.executable, *sys.argv])
+
+
 def main(argv):
     if len(argv) > 1:
         raise UsageError(f"unexpected argument {argv[1]!r}; all options are flags like --model=small")
@@ -547,6 +557,7 @@ def main(argv):
                                  **{name: FLAGS[name].value for name in MODEL_FLAGS if FLAGS[name].present})
     config = configs.override(config, {name: FLAGS[name].value for name in configs.OVERRIDABLE
                                        if FLAGS[name].value is not None})
+    restart_with_onednn_if_faster(config)
     train(config, data_path, FLAGS.rnn_mode, seed, FLAGS.save_path, FLAGS.max_steps_per_epoch, FLAGS.skip_test)
 
 

@@ -32,6 +32,7 @@ import configs
 import reader
 from quiet_tf import tf
 from reader import UsageError
+from tensorflow.python.util import _pywrap_util_port  # whether oneDNN is on: no public API says it
 
 CHECKPOINT_INDEX = {"latest": "checkpoint", "best": "checkpoint_best"}
 CHECKPOINT_PREFIX = {"latest": "model.ckpt", "best": "best.ckpt"}
@@ -334,8 +335,10 @@ def read_costs(path):
 
 
 def machine_description():
-    """CPU model, cores, system, which of SPEED_FLAGS the CPU has, and the TensorFlow thread
-    counts set in the environment (None: TensorFlow's default, one per core)."""
+    """CPU model, cores, system, which of SPEED_FLAGS the CPU has, the TensorFlow thread counts set in
+    the environment (None: TensorFlow's default, one per core), and whether TensorFlow's matmuls run on
+    oneDNN (decided once, at import: TF_ENABLE_ONEDNN_OPTS, else on only with AVX-512 VNNI/BF16,
+    AVX-VNNI or AMX, so off on the AVX2-only EPYCs)."""
     cpu, cpu_flags = platform.processor(), set()
     try:
         with open("/proc/cpuinfo") as f:
@@ -347,7 +350,13 @@ def machine_description():
         pass
     return {"cpu": cpu, "cores": os.cpu_count(), "system": platform.platform(),
             "flags": [flag for flag in SPEED_FLAGS if flag in cpu_flags], "avx512": "avx512f" in cpu_flags,
-            "threads": {name: os.environ.get(f"TF_NUM_{name.upper()}_THREADS") for name in ("intraop", "interop")}}
+            "threads": {name: os.environ.get(f"TF_NUM_{name.upper()}_THREADS") for name in ("intraop", "interop")},
+            "onednn": onednn_enabled()}
+
+
+def onednn_enabled():
+    """Whether TensorFlow runs its matmuls on oneDNN in this process."""
+    return bool(_pywrap_util_port.IsMklEnabled())
 
 
 def code_version():

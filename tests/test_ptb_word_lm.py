@@ -1,6 +1,7 @@
 import dataclasses
 import json
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -299,3 +300,23 @@ def test_a_dead_start_ends_the_run_with_one_line_and_keeps_its_first_steps(tmp_p
     assert results["epochs"] == [] and "times the unigram" in results["stopped"]
     assert len(results["first_steps"]["cost_per_word"]) == configs.dead_start_window(results["epoch_size"])[1]
     assert not list(tmp_path.glob("*.ckpt*"))
+
+
+@pytest.mark.parametrize("model, user_setting, onednn_on, restarts", [
+    ("large", None, False, True),   # an AVX2-only EPYC: TensorFlow left oneDNN off
+    ("large", None, True, False),   # an AVX-512 machine: TensorFlow turned it on
+    ("large", "0", False, False),   # the user's choice stands
+    ("small", None, False, False),  # small keeps TensorFlow's choice
+])
+def test_large_starts_again_with_onednn_only_where_tensorflow_left_it_off(monkeypatch, model, user_setting,
+                                                                          onednn_on, restarts):
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "unset below; restored after the test")
+    if user_setting is None:
+        monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS")
+    else:
+        monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", user_setting)
+    monkeypatch.setattr(ptb_word_lm.run_dir, "onednn_enabled", lambda: onednn_on)
+    started = []
+    monkeypatch.setattr(os, "execv", lambda path, args: started.append((path, args, os.environ["TF_ENABLE_ONEDNN_OPTS"])))
+    ptb_word_lm.restart_with_onednn_if_faster(configs.get_config(model))
+    assert started == ([(sys.executable, [sys.executable, *sys.argv], "1")] if restarts else [])

@@ -319,6 +319,14 @@ def test_the_machine_record_names_the_thread_counts_set_in_the_environment(monke
     assert run_dir.machine_description()["threads"] == {"intraop": "1", "interop": None}
 
 
+@pytest.mark.parametrize("setting", ["0", "1"])
+def test_the_machine_record_says_whether_tensorflow_runs_on_onednn_as_the_environment_set_it(setting):
+    printed = subprocess.run([sys.executable, "-c", "import run_dir; print(run_dir.machine_description()['onednn'])"],
+                             cwd=ROOT, env=dict(os.environ, TF_ENABLE_ONEDNN_OPTS=setting), capture_output=True,
+                             text=True, check=True).stdout.split()
+    assert printed == [str(setting == "1")]
+
+
 @pytest.mark.parametrize("flag", ["tie_weights", "uniform_biases"])
 def test_a_run_with_a_model_flag_resumes_evaluates_and_serves_and_a_command_without_it_is_refused(tmp_path, flag):
     save_path = tmp_path / flag
