@@ -148,3 +148,20 @@ def test_a_file_that_is_not_a_costs_file_is_refused_in_one_line(runs, tmp_path, 
     result = run_cli(f"--data_path={SAMPLE}", "--checkpoint=latest", f"{runs[0]}/costs_latest.npz",
                      str(tmp_path / "bad.npz"), program="ensemble.py")
     assert_one_line_error(result, "ensemble.py", "is not a costs file written by ptb_word_lm.py")
+
+
+def averages_of_committed_costs_files():
+    """results/ensemble_*.json whose every member is a costs file: what anyone can check without the runs."""
+    averages = [(path, json.loads(path.read_text())) for path in sorted((ROOT / "results").glob("ensemble_*.json"))]
+    return [pytest.param(saved, id=path.stem) for path, saved in averages
+            if all("costs" in member for member in saved["members"])]
+
+
+@pytest.mark.parametrize("saved", averages_of_committed_costs_files())
+def test_a_committed_average_is_what_its_committed_costs_files_give(saved, shared_ptb):
+    members = [str(ROOT / member["costs"]) for member in saved["members"]]
+    results = ensemble.evaluate_ensemble(members, shared_ptb, saved["checkpoint"])
+    for key in ("valid_perplexity", "test_perplexity"):
+        assert results[key] == pytest.approx(saved[key], rel=1e-6)
+    assert [m["test_perplexity"] for m in results["members"]] == pytest.approx(
+        [m["test_perplexity"] for m in saved["members"]], rel=1e-6)
