@@ -266,8 +266,8 @@ def ensemble_row(name, ensemble):
 
 
 def machine(m):
-    """'AMD EPYC (AVX-512), 2 cores'; without the AVX-512 note for files from before it was recorded."""
-    kind = ""
+    """'AMD EPYC (AVX-512), 2 cores'; 'AMD EPYC (flags not recorded), 2 cores' for files from before they were."""
+    kind = " (flags not recorded)"
     if m.get("avx512") is not None:
         kind = " (AVX-512)" if m["avx512"] else " (AVX2 only)" if "avx2" in m.get("flags", ["avx2"]) else " (no AVX2)"
     return f"{m.get('cpu', 'unknown CPU')}{kind}, {m.get('cores', '?')} cores"

@@ -52,7 +52,7 @@ def test_segment_without_test_pass_is_projected_without_it():
 def test_one_machine_line_per_cpu_even_when_the_kernel_differs():
     first, second = run("small", 13, 100, 100, test=115.0), run("medium", 1, 10, 100)
     first["machine"]["system"], second["machine"]["system"] = "Linux-6.18-v669", "Linux-6.18-v782"
-    assert report.report([("small", first), ("medium", second)]).endswith("\nMachine: X, 2 cores.")
+    assert report.report([("small", first), ("medium", second)]).endswith("\nMachine: X (flags not recorded), 2 cores.")
 
 
 def test_rows_are_named_after_the_run_directory_or_the_file():
@@ -307,7 +307,7 @@ def test_table1_has_the_papers_twelve_lstm_rows_each_filled_from_its_file(tmp_pa
     assert rows[8] == ("| 10 medium regularized LSTMs | 75.2 / 72.0 | in progress: 10 medium runs | — "
                        "| 10 × 10.0 min = 1 h 40 min | — |")
     assert "| 38 large regularized LSTMs | 71.9 / 68.7 | not run here: 38 large runs | — | — | — |" == rows[11]
-    assert lines[-1] == "Machine: X, 2 cores."
+    assert lines[-1] == "Machine: X (flags not recorded), 2 cores."
 
 
 def test_table1_refuses_a_folder_without_its_files_or_with_a_broken_one(tmp_path):
