@@ -222,21 +222,26 @@ def seeds(numbers):
 
 
 def seed_groups(runs):
-    """Complete runs with the same config, rnn_mode and data, in groups of two or more."""
-    groups = collections.defaultdict(list)
-    for _, run in runs:
+    """Complete runs with the same config, rnn_mode and data, in groups of two or more seeds, each as
+    (runs, names of runs left out). A seed trained twice (a rerun on another machine) counts once: the
+    run given later stands, as it does for the members of Table 1's averages."""
+    groups = collections.defaultdict(dict)
+    for name, run in runs:
         if describe(run, full_epochs(run))["complete"]:
             config = configs.with_defaults(run["config"])
             data = "PTB" if is_ptb(run) else run.get("data") or run.get("data_path")
             key = [config, run.get("rnn_mode"), data]
-            groups[json.dumps(key, sort_keys=True)].append(run)
-    return [group for group in groups.values() if len(group) > 1]
+            groups[json.dumps(key, sort_keys=True)].setdefault(run["seed"], []).append((name, run))
+    return [([named[-1][1] for named in by_seed.values()],
+             [name for named in by_seed.values() for name, _ in named[:-1]])
+            for by_seed in groups.values() if len(by_seed) > 1]
 
 
-def spread_row(runs):
+def spread_row(runs, left_out):
     """Mean ± sample standard deviation and range of the valid and test perplexities of a seed group."""
+    reruns = f"; {', '.join(left_out)} left out: a second run of a seed" if left_out else ""
     cells = [label(runs[0]["config"]) + ("" if is_ptb(runs[0]) else " (not PTB)"),
-             f"{len(runs)} (seeds {seeds(run['seed'] for run in runs)})"]
+             f"{len(runs)} (seeds {seeds(run['seed'] for run in runs)}{reruns})"]
     for values in ([run["epochs"][-1]["valid_perplexity"] for run in runs],
                    [run["test_perplexity"] for run in runs if run.get("test_perplexity") is not None]):
         sd = f" ± {statistics.stdev(values):.1f}" if len(values) > 1 else ""
@@ -296,7 +301,7 @@ def report(runs):
     if groups:
         tables.append(table("### Seed spread", ["config", "runs", "valid mean ± sd", "valid min–max",
                                                 "test mean ± sd", "test min–max", "paper valid / test"],
-                            [spread_row(group) for group in groups]))
+                            [spread_row(*group) for group in groups]))
     if ensembles:
         tables.append(table("### Model averaging", ["ensemble", "members", "valid", "test", "paper valid / test",
                                                     "test − paper", "best member's test", "mean member's test"],

@@ -175,6 +175,17 @@ def test_runs_differing_only_in_seed_show_their_spread():
     assert "keep_prob" not in spread and spread.count("\n| small") == 1
 
 
+
+def test_a_seed_trained_twice_counts_once_in_the_spread():
+    runs = []
+    for name, seed, test in [("medium", 0, 83.0), ("medium_seed0", 0, 82.0), ("medium_seed1", 1, 84.0)]:
+        runs.append((name, run("medium", 39, 100, 100, test=test)))
+        runs[-1][1]["seed"] = seed
+    spread = report.report(runs).split("### Seed spread")[1]
+    assert "| 2 (seeds 0, 1; medium left out: a second run of a seed) |" in spread
+    assert "| 83.0 ± 1.4 | 82.0–84.0 |" in spread  # medium_seed0 and medium_seed1, not medium
+    assert "### Seed spread" not in report.report(runs[:2])  # one seed twice is no spread
+
 def ensemble(sizes_and_seeds, test=80.0):
     members = [{"results": f"runs/{size}_{seed}/results.json", "config": dataclasses.asdict(configs.get_config(size)),
                 "seed": seed, "valid_perplexity": 130.0 + seed, "test_perplexity": 120.0 + seed}
