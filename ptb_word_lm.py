@@ -532,24 +532,29 @@ def restart_with_onednn_if_faster(config):
         os.execv(sys.executable, [sys.executable, *sys.argv])
 
 
+def given_or_default_data_path():
+    """--data_path, or data/ptb when it holds PTB, else the sample corpus, with a warning that it is not PTB."""
+    if FLAGS.data_path is not None:
+        return FLAGS.data_path
+    data_path = reader.default_data_path()
+    if os.path.basename(data_path) == "sample":
+        print(f"No --data_path and no data/ptb: using the small sample corpus in {data_path}. "
+              f"Its perplexities are not PTB numbers; get PTB with: python reader.py download")
+    return data_path
+
+
 def main(argv):
     if len(argv) > 1:
         raise UsageError(f"unexpected argument {argv[1]!r}; all options are flags like --model=small")
     if FLAGS.rnn_mode not in lstm.RNN_MODES:
         raise UsageError(f"unknown --rnn_mode={FLAGS.rnn_mode}; use one of {', '.join(lstm.RNN_MODES)}")
     seed = None if FLAGS.seed is None else configs.parse_flag("seed", FLAGS.seed, int, 0, maximum=configs.MAX_SEED)
-    data_path = FLAGS.data_path
-    if data_path is None:
-        data_path = reader.default_data_path()
-        if os.path.basename(data_path) == "sample":
-            print(f"No --data_path and no data/ptb: using the small sample corpus in {data_path}. "
-                  f"Its perplexities are not PTB numbers; get PTB with: python reader.py download")
     training_flags = ["model", "rnn_mode", "seed", *MODEL_FLAGS, "max_steps_per_epoch", "skip_test", *configs.OVERRIDABLE]
     if FLAGS.eval_only:
         given = [f"--{name}" for name in training_flags if FLAGS[name].present]
         if given:
             raise UsageError(f"--eval_only uses the configuration saved in --save_path; drop {', '.join(given)}")
-        evaluate(FLAGS.save_path, data_path, FLAGS.checkpoint)
+        evaluate(FLAGS.save_path, given_or_default_data_path(), FLAGS.checkpoint)
         return
     if FLAGS["checkpoint"].present:
         raise UsageError("--checkpoint only applies with --eval_only (training resumes from the newest checkpoint)")
@@ -557,7 +562,8 @@ def main(argv):
                                  **{name: FLAGS[name].value for name in MODEL_FLAGS if FLAGS[name].present})
     config = configs.override(config, {name: FLAGS[name].value for name in configs.OVERRIDABLE
                                        if FLAGS[name].value is not None})
-    restart_with_onednn_if_faster(config)
+    restart_with_onednn_if_faster(config)  # before anything is printed, which the restart would print again
+    data_path = given_or_default_data_path()
     train(config, data_path, FLAGS.rnn_mode, seed, FLAGS.save_path, FLAGS.max_steps_per_epoch, FLAGS.skip_test)
 
 

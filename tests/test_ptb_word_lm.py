@@ -1,6 +1,7 @@
 import dataclasses
 import json
 import os
+import subprocess
 import sys
 
 import numpy as np
@@ -320,3 +321,27 @@ def test_large_starts_again_with_onednn_only_where_tensorflow_left_it_off(monkey
     monkeypatch.setattr(os, "execv", lambda path, args: started.append((path, args, os.environ["TF_ENABLE_ONEDNN_OPTS"])))
     ptb_word_lm.restart_with_onednn_if_faster(configs.get_config(model))
     assert started == ([(sys.executable, [sys.executable, *sys.argv], "1")] if restarts else [])
+
+
+def test_the_restart_with_onednn_comes_before_anything_it_would_print_again(tmp_path):
+    # ptb_word_lm.py as on an AVX2-only EPYC (TensorFlow left oneDNN off), stopped where it would start again
+    program = tmp_path / "as_on_avx2.py"
+    program.write_text(f"""import os, runpy, sys
+sys.path.insert(0, {str(ROOT)!r})
+import run_dir
+run_dir.onednn_enabled = lambda: False
+def execv(path, args):
+    print("(started again here)")
+    sys.exit(0)
+os.execv = execv
+sys.argv = [{str(ROOT / "ptb_word_lm.py")!r}, "--model=large"]
+runpy.run_path(sys.argv[0], run_name="__main__")
+""")
+    env = {name: value for name, value in os.environ.items() if name != "TF_ENABLE_ONEDNN_OPTS"}
+    done = subprocess.run([sys.executable, str(program)], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-2:] == [
+        "TensorFlow left oneDNN off on this CPU, and this model trains faster with it (docs/speed.md): "
+        "starting again with TF_ENABLE_ONEDNN_OPTS=1", "(started again here)"]
+    assert "No --data_path" not in done.stdout  # printed once, by the program started again
