@@ -43,7 +43,7 @@ RESUMABLE_CHANGES = {"max_max_epoch"}
 SCHEDULE_FIELDS = {"learning_rate", "max_epoch", "lr_decay"}
 # The CPU flags that decide how fast the matmuls run: figures from machines that differ in them
 # are not comparable.
-SPEED_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile", "amx_bf16")
+SPEED_FLAGS = ("avx2", "fma", "avx_vnni", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile", "amx_bf16")
 
 
 def prepare(save_path):
