@@ -147,6 +147,12 @@ def learning_rate(config, epoch):
 DEAD_START_FACTOR = 8
 
 
+# A dead start blew up first: some batch of epoch 1 cost more than this many nats a word above uniform
+# guessing (ln vocab_size). The probes peak 1.5-40 nats above it (small 10.7-13.0 nats, large 16.7-49.0);
+# a start that only learns slowly never does (small at --learning_rate=0.005: 9.215 against 9.210).
+BLOW_UP_NATS = 1.0
+
+
 def dead_start_window(epoch_size):
     """(first, last): the batches of epoch 1, counted from 1, whose perplexity tells a dead start;
     None for an epoch under 400 batches, too short for its first 5% to say anything."""
@@ -162,6 +168,14 @@ def dead_start_ratio(costs_per_word, epoch_size, unigram):
         return None
     first, last = window
     return math.exp(sum(costs_per_word[first - 1:last]) / (last - first + 1)) / unigram
+
+
+def is_dead_start(costs_per_word, epoch_size, unigram, vocab_size):
+    """Whether epoch 1's first batches (their costs per word) show a dead start: a blow-up, then a
+    dead_start_window over DEAD_START_FACTOR times the unigram's perplexity."""
+    ratio = dead_start_ratio(costs_per_word, epoch_size, unigram)
+    blew_up = max(costs_per_word, default=0.0) > math.log(vocab_size) + BLOW_UP_NATS
+    return ratio is not None and ratio > DEAD_START_FACTOR and blew_up
 
 
 MAX_SEED = 2**32 - 1  # the largest seed numpy's RandomState takes; --seed of every program

@@ -326,23 +326,26 @@ class FirstSteps:
 
     Healthy and dead starts of large both blow up in the first batches (costs of 20-30 nats a
     word); then a healthy run is near the unigram's perplexity by 5% of epoch 1, while a dead one
-    stays many times above it (the probe table in docs/reproducing.md).
+    stays many times above it (the probe table in docs/reproducing.md). A start that never blew up
+    is learning slowly (a low --learning_rate), however far above the unigram it is, and goes on.
     """
 
-    def __init__(self, results, epoch_size, unigram):
+    def __init__(self, results, epoch_size, unigram, vocab_size):
         self.steps, self.epoch_size, self.unigram = math.ceil(epoch_size / 10), epoch_size, unigram
-        self.window = configs.dead_start_window(epoch_size)
+        self.window, self.vocab_size = configs.dead_start_window(epoch_size), vocab_size
         self.record = results["first_steps"] = {"cost_per_word": [], "grad_norm": []}
 
     def __call__(self, step, cost_per_word, grad_norm):
         if step <= self.steps:
             self.record["cost_per_word"].append(float(cost_per_word))
             self.record["grad_norm"].append(float(grad_norm))
-        if self.window and step == self.window[1]:
-            ratio = configs.dead_start_ratio(self.record["cost_per_word"], self.epoch_size, self.unigram)
-            if ratio > configs.DEAD_START_FACTOR:
-                raise DeadStart(f"batches {self.window[0]}-{self.window[1]} have perplexity {ratio * self.unigram:.0f}, "
-                                f"over {configs.DEAD_START_FACTOR} times the unigram's {self.unigram:.0f}")
+        costs = self.record["cost_per_word"]
+        if self.window and step == self.window[1] and configs.is_dead_start(costs, self.epoch_size, self.unigram,
+                                                                            self.vocab_size):
+            ratio = configs.dead_start_ratio(costs, self.epoch_size, self.unigram)
+            raise DeadStart(f"batches {self.window[0]}-{self.window[1]} have perplexity {ratio * self.unigram:.0f}, "
+                            f"over {configs.DEAD_START_FACTOR} times the unigram's {self.unigram:.0f}, after a "
+                            f"blow-up to {max(costs):.1f} nats a word")
 
 
 def dead_start(error, save_path):
@@ -434,7 +437,7 @@ def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_
         writer = tf.compat.v1.summary.FileWriter(save_path) if save_path else None
         with tf.compat.v1.Session() as session:
             initialize(session, saver, resume_from, results, save_path, word_to_id)
-            first_steps = FirstSteps(results, m.input_.epoch_size, unigram) if epochs_done == 0 else None
+            first_steps = FirstSteps(results, m.input_.epoch_size, unigram, config.vocab_size) if epochs_done == 0 else None
             try:
                 for epoch in range(epochs_done + 1, config.max_max_epoch + 1):
                     doing = f"epoch {epoch}"

@@ -501,7 +501,7 @@ def first_steps_tables(runs):
     for name, run in runs:
         costs, unigram = run["first_steps"]["cost_per_word"], run["data"]["unigram_valid_perplexity"]
         ratio, window = configs.dead_start_ratio(costs, run["epoch_size"], unigram), configs.dead_start_window(run["epoch_size"])
-        dead = ratio is not None and ratio > configs.DEAD_START_FACTOR
+        dead = configs.is_dead_start(costs, run["epoch_size"], unigram, run["config"]["vocab_size"])
         (stopped if dead else healthy).append((name, run))
         epoch = run["epochs"][0] if run["epochs"] else {}
         peak = max(range(len(costs)), key=costs.__getitem__)
@@ -521,7 +521,8 @@ def first_steps_tables(runs):
                    for step in range(first_batches)]
         tables.append(table(None, ["batch"] + [name for name, _ in shown], batches))
     notes = (f"Train and valid: perplexities after these batches. Check window: the perplexity of those batches of "
-             f"epoch 1; the check stops a run above {configs.DEAD_START_FACTOR} × the unigram's. "
+             f"epoch 1; the check stops a run above {configs.DEAD_START_FACTOR} × the unigram's that blew up first "
+             f"(a batch over {configs.BLOW_UP_NATS:g} nat a word above uniform guessing, ln vocab_size). "
              "Second table: each batch's cost (nats per word) / gradient norm before clipping.")
     return "\n\n".join(["\n".join(lines) for lines in tables] + [notes, machines_line(run for _, run in runs)])
 

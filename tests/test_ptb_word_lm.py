@@ -1,5 +1,6 @@
 import dataclasses
 import json
+import math
 import os
 import subprocess
 import sys
@@ -257,9 +258,9 @@ def test_a_new_run_without_a_seed_takes_its_models_default_seed():
     assert results["seed"] == configs.LargeConfig.default_seed == 1
 
 
-def replay_first_steps(costs, epoch_size, unigram):
+def replay_first_steps(costs, epoch_size, unigram, vocab_size=10000):
     """Feed costs to a FirstSteps as training would; the batch it stops at, or None."""
-    watch = ptb_word_lm.FirstSteps({}, epoch_size, unigram)
+    watch = ptb_word_lm.FirstSteps({}, epoch_size, unigram, vocab_size)
     for step, cost in enumerate(costs, 1):
         try:
             watch(step, cost, 1.0)
@@ -275,6 +276,15 @@ def test_a_start_is_stopped_at_5_percent_of_epoch_1_when_its_second_half_is_far_
     spike = [25.0] * (first - 1)  # the blow-up of the first batches does not count
     assert replay_first_steps(spike + [np.log(1.05 * factor * unigram)] * 200, epoch_size, unigram) == last
     assert replay_first_steps(spike + [np.log(0.95 * factor * unigram)] * 200, epoch_size, unigram) is None
+
+
+def test_a_start_that_never_blew_up_is_learning_slowly_and_goes_on():
+    # small at --learning_rate=0.005 (PTB, 2026-12-01): batches 59-117 at 8,614, 12.5 times the unigram's
+    # 687, its highest cost 9.215 nats a word, uniform guessing's ln 10,000 = 9.210; it was stopped before
+    unigram, epoch_size = 687.0, 2323
+    slow = [9.2146] + [np.log(8614.0)] * 200
+    assert replay_first_steps(slow, epoch_size, unigram) is None
+    assert replay_first_steps([np.log(10000) + 1.1] + slow[1:], epoch_size, unigram) == 117
 
 
 PROBES = sorted((ROOT / "results" / "probe").glob("*.json"))
@@ -293,9 +303,11 @@ def test_the_check_stops_exactly_the_probed_starts_that_died(path):
 
 
 def test_a_dead_start_ends_the_run_with_one_line_and_keeps_its_first_steps(tmp_path, monkeypatch):
-    monkeypatch.setattr(configs, "DEAD_START_FACTOR", 0.01)  # every start is dead by this line
+    monkeypatch.setattr(configs, "DEAD_START_FACTOR", 0.01)  # every start is dead by these two lines
+    monkeypatch.setattr(configs, "BLOW_UP_NATS", -math.inf)
     config = dataclasses.replace(TINY, batch_size=2)  # 544 batches an epoch on the sample: at least the 400 checked
-    with pytest.raises(reader.UsageError, match=r"stopped in epoch 1: batches \d+-\d+ have perplexity .* another --seed"):
+    with pytest.raises(reader.UsageError, match=r"stopped in epoch 1: batches \d+-\d+ have perplexity .* after a "
+                                                r"blow-up to .* nats a word: .* another --seed"):
         ptb_word_lm.train(config, str(ROOT / "data" / "sample"), "block", 0, str(tmp_path))
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["epochs"] == [] and "times the unigram" in results["stopped"]
