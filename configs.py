@@ -140,16 +140,17 @@ def learning_rate(config, epoch):
     return config.learning_rate * config.lr_decay ** max(epoch - config.max_epoch, 0)
 
 
-# A new run whose batches 2.5-5% of epoch 1 have more than this many times the unigram's perplexity
-# is stopped as a dead start (ptb_word_lm.FirstSteps). From the probe table in docs/reproducing.md:
+# A new run that blew up (BLOW_UP_NATS) and whose batches 2.5-5% of epoch 1 have more than this many
+# times the unigram's perplexity is stopped as a dead start (ptb_word_lm.FirstSteps). From the probe table in docs/reproducing.md:
 # large's seeds that validate above 1,500 after 10% of epoch 1 stand at 9.5 and 12.4 there, the
 # others at 6.5 or below (medium 2.0); 8 is near the middle on a log scale.
 DEAD_START_FACTOR = 8
 
 
-# A dead start blew up first: some batch of epoch 1 cost more than this many nats a word above uniform
-# guessing (ln vocab_size). The probes peak 1.5-40 nats above it (small 10.7-13.0 nats, large 16.7-49.0);
-# a start that only learns slowly never does (small at --learning_rate=0.005: 9.215 against 9.210).
+# A dead start blew up first: some batch up to the end of the check window cost more than this many nats
+# a word above uniform guessing (ln vocab_size). The probes peak 1.5-40 nats above it (small 10.7-13.0
+# nats, medium 11.8-13.2, large 16.7-49.0); a start that only learns slowly never does (small at
+# --learning_rate=0.005: 9.215 against 9.210).
 BLOW_UP_NATS = 1.0
 
 
@@ -174,8 +175,10 @@ def is_dead_start(costs_per_word, epoch_size, unigram, vocab_size):
     """Whether epoch 1's first batches (their costs per word) show a dead start: a blow-up, then a
     dead_start_window over DEAD_START_FACTOR times the unigram's perplexity."""
     ratio = dead_start_ratio(costs_per_word, epoch_size, unigram)
-    blew_up = max(costs_per_word, default=0.0) > math.log(vocab_size) + BLOW_UP_NATS
-    return ratio is not None and ratio > DEAD_START_FACTOR and blew_up
+    if ratio is None:
+        return False
+    blew_up = max(costs_per_word[:dead_start_window(epoch_size)[1]]) > math.log(vocab_size) + BLOW_UP_NATS
+    return ratio > DEAD_START_FACTOR and blew_up
 
 
 MAX_SEED = 2**32 - 1  # the largest seed numpy's RandomState takes; --seed of every program

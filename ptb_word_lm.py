@@ -324,7 +324,7 @@ class FirstSteps:
     (before clipping), kept in results.json as "first_steps"; and the check, at 5% of epoch 1,
     that the run has not fallen into the dead state.
 
-    Healthy and dead starts of large both blow up in the first batches (costs of 20-30 nats a
+    Healthy and dead starts of large both blow up in the first batches (costs of 27-49 nats a
     word); then a healthy run is near the unigram's perplexity by 5% of epoch 1, while a dead one
     stays many times above it (the probe table in docs/reproducing.md). A start that never blew up
     is learning slowly (a low --learning_rate), however far above the unigram it is, and goes on.
@@ -345,13 +345,13 @@ class FirstSteps:
             ratio = configs.dead_start_ratio(costs, self.epoch_size, self.unigram)
             raise DeadStart(f"batches {self.window[0]}-{self.window[1]} have perplexity {ratio * self.unigram:.0f}, "
                             f"over {configs.DEAD_START_FACTOR} times the unigram's {self.unigram:.0f}, after a "
-                            f"blow-up to {max(costs):.1f} nats a word")
+                            f"blow-up to {max(costs):.1f} nats a word in its first batches")
 
 
 def dead_start(error, save_path):
     """The one-line error for a run stopped by FirstSteps."""
     kept = f"{save_path} holds no checkpoint" if save_path else "nothing was saved"
-    return UsageError(f"stopped in epoch 1: {error}: this start blew up in its first batches and will not recover "
+    return UsageError(f"stopped in epoch 1: {error}: this start will not recover "
                       f"(docs/reproducing.md); {kept}; start again with another --seed and a new --save_path "
                       f"(large's default seed, 1, trained the committed row)")
 
@@ -437,7 +437,8 @@ def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_
         writer = tf.compat.v1.summary.FileWriter(save_path) if save_path else None
         with tf.compat.v1.Session() as session:
             initialize(session, saver, resume_from, results, save_path, word_to_id)
-            first_steps = FirstSteps(results, m.input_.epoch_size, unigram, config.vocab_size) if epochs_done == 0 else None
+            first_steps = (FirstSteps(results, m.input_.epoch_size, unigram, config.vocab_size)
+                           if epochs_done == 0 else None)
             try:
                 for epoch in range(epochs_done + 1, config.max_max_epoch + 1):
                     doing = f"epoch {epoch}"

@@ -238,7 +238,8 @@ def seed_groups(runs):
 
 
 def spread_row(runs, left_out):
-    """Mean ± sample standard deviation and range of the valid and test perplexities of a seed group."""
+    """Mean ± sample standard deviation and range of the valid and test perplexities of a seed group;
+    left_out names the second runs of a seed that the group leaves out."""
     reruns = f"; {', '.join(left_out)} left out: a second run of a seed" if left_out else ""
     cells = [label(runs[0]["config"]) + ("" if is_ptb(runs[0]) else " (not PTB)"),
              f"{len(runs)} (seeds {seeds(run['seed'] for run in runs)}{reruns})"]
@@ -521,8 +522,8 @@ def first_steps_tables(runs):
                    for step in range(first_batches)]
         tables.append(table(None, ["batch"] + [name for name, _ in shown], batches))
     notes = (f"Train and valid: perplexities after these batches. Check window: the perplexity of those batches of "
-             f"epoch 1; the check stops a run above {configs.DEAD_START_FACTOR} × the unigram's that blew up first "
-             f"(a batch over {configs.BLOW_UP_NATS:g} nat a word above uniform guessing, ln vocab_size). "
+             f"epoch 1; the check stops a run that blew up (a batch over {configs.BLOW_UP_NATS:g} nat a word above "
+             f"uniform guessing, ln vocab_size) and stands above {configs.DEAD_START_FACTOR} × the unigram's. "
              "Second table: each batch's cost (nats per word) / gradient norm before clipping.")
     return "\n\n".join(["\n".join(lines) for lines in tables] + [notes, machines_line(run for _, run in runs)])
 

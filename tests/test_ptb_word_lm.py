@@ -306,8 +306,9 @@ def test_a_dead_start_ends_the_run_with_one_line_and_keeps_its_first_steps(tmp_p
     monkeypatch.setattr(configs, "DEAD_START_FACTOR", 0.01)  # every start is dead by these two lines
     monkeypatch.setattr(configs, "BLOW_UP_NATS", -math.inf)
     config = dataclasses.replace(TINY, batch_size=2)  # 544 batches an epoch on the sample: at least the 400 checked
-    with pytest.raises(reader.UsageError, match=r"stopped in epoch 1: batches \d+-\d+ have perplexity .* after a "
-                                                r"blow-up to .* nats a word: .* another --seed"):
+    stopped = (r"stopped in epoch 1: batches \d+-\d+ have perplexity .* after a blow-up to .* nats a word in its "
+               r"first batches: this start will not recover .* another --seed")
+    with pytest.raises(reader.UsageError, match=stopped):
         ptb_word_lm.train(config, str(ROOT / "data" / "sample"), "block", 0, str(tmp_path))
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["epochs"] == [] and "times the unigram" in results["stopped"]
@@ -340,7 +341,8 @@ def test_the_restart_with_onednn_comes_before_anything_it_would_print_again(tmp_
     program = tmp_path / "as_on_avx2.py"
     program.write_text(f"""import os, runpy, sys
 sys.path.insert(0, {str(ROOT)!r})
-import run_dir
+import reader, run_dir
+reader.default_data_path = lambda: reader.SAMPLE_DIR  # even where data/ptb holds PTB
 run_dir.onednn_enabled = lambda: False
 def execv(path, args):
     print("(started again here)")

@@ -175,7 +175,6 @@ def test_runs_differing_only_in_seed_show_their_spread():
     assert "keep_prob" not in spread and spread.count("\n| small") == 1
 
 
-
 def test_a_seed_trained_twice_counts_once_in_the_spread():
     runs = []
     for name, seed, test in [("medium", 0, 83.0), ("medium_seed0", 0, 82.0), ("medium_seed1", 1, 84.0)]:
@@ -185,6 +184,7 @@ def test_a_seed_trained_twice_counts_once_in_the_spread():
     assert "| 2 (seeds 0, 1; medium left out: a second run of a seed) |" in spread
     assert "| 83.0 ± 1.4 | 82.0–84.0 |" in spread  # medium_seed0 and medium_seed1, not medium
     assert "### Seed spread" not in report.report(runs[:2])  # one seed twice is no spread
+
 
 def ensemble(sizes_and_seeds, test=80.0):
     members = [{"results": f"runs/{size}_{seed}/results.json", "config": dataclasses.asdict(configs.get_config(size)),
@@ -408,5 +408,7 @@ def test_first_steps_mark_the_runs_the_dead_start_check_stops_and_show_their_fir
     tables = report.first_steps_tables([("large_seed0", probe("large", dead)), ("large_seed1", probe("large", healthy))])
     assert "| 8103 (34–67) | 11.8 | stopped | 30.0 (1) | 10 |" in row_of(tables, "large_seed0")
     assert "| 1097 (34–67) | 1.6 | — |" in row_of(tables, "large_seed1")
+    slow = report.first_steps_tables([("slow", probe("large", [9.0] * 67 + [30.0]))])  # no blow-up by batch 67
+    assert "| 8103 (34–67) | 11.8 | — |" in row_of(slow, "slow")
     assert "| batch | large_seed0 | large_seed1 |" in tables and "| 30 | 30.0 / 10 | 30.0 / 10 |" in tables
     assert "| 31 |" not in tables
