@@ -141,7 +141,8 @@ def learning_rate(config, epoch):
 
 
 # A new run that blew up (BLOW_UP_NATS) and whose batches 2.5-5% of epoch 1 have more than this many
-# times the unigram's perplexity is stopped as a dead start (ptb_word_lm.FirstSteps). From the probe table in docs/reproducing.md:
+# times the unigram's perplexity is stopped as a dead start (ptb_word_lm.FirstSteps). From the probe
+# table in docs/reproducing.md:
 # large's seeds that validate above 1,500 after 10% of epoch 1 stand at 9.5 and 12.4 there, the
 # others at 6.5 or below (medium 2.0); 8 is near the middle on a log scale.
 DEAD_START_FACTOR = 8
