@@ -368,6 +368,19 @@ def test_a_finished_run_writes_the_word_costs_of_its_final_model(uninterrupted):
     assert (costs["checkpoint"], costs["seed"], costs["config"].hidden_size) == ("latest", 3, 32)
 
 
+COMMITTED_COSTS = sorted((ROOT / "results" / "costs").glob("*.npz"))
+
+
+@pytest.mark.parametrize("path", COMMITTED_COSTS, ids=lambda path: path.stem)
+def test_a_committed_costs_file_is_the_final_model_of_the_results_file_of_its_name(path):
+    results = json.loads((ROOT / "results" / f"{path.stem}.json").read_text())
+    costs = run_dir.read_costs(str(path))
+    assert (costs["checkpoint"], costs["seed"]) == ("latest", results["seed"])
+    assert dataclasses.asdict(costs["config"]) == configs.with_defaults(results["config"])
+    assert ptb_word_lm.perplexity(costs["test"]) == pytest.approx(results["test_perplexity"], rel=1e-6)
+    assert ptb_word_lm.perplexity(costs["valid"]) == pytest.approx(results["epochs"][-1]["valid_perplexity"], rel=1e-5)
+
+
 def test_eval_only_writes_the_word_costs_of_the_checkpoint_it_scored(uninterrupted):
     save_path, _ = uninterrupted
     result = run_cli("--data_path=data/sample", f"--save_path={save_path}", "--eval_only")
