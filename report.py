@@ -364,16 +364,25 @@ def members_time(ensemble, single, runs_by_seed):
     return f"{duration(sum(map(measured_seconds, members)))}, {len(members)} runs"
 
 
-def table1_row(size, n, run, single, runs_by_seed):
+def committed_members(directory, size):
+    """How many members of size have their word costs committed, as costs/SIZE_seedS.npz in directory."""
+    return len(glob.glob(os.path.join(directory, "costs", f"{size}_seed*.npz")))
+
+
+def table1_row(size, n, run, single, runs_by_seed, members_done):
     """One row of Table 1: the paper's, ours from run (None when not measured), the tutorial's, the time."""
     config = configs.get_config(size)
     name = f"{PAPER_NAMES[size]} LSTM" if n == 1 else f"{n} {PAPER_NAMES[size]} LSTMs"
     paper_cell = fmt(config.paper_valid, config.paper_test) if n == 1 else fmt(*AVERAGING[size][n])
     tutorial_cell = fmt(config.tutorial_valid, config.tutorial_test) if n == 1 else "—"
     if run is None:
-        status = "not run here" if (size, n) in NOT_RUN_HERE else "in progress"
-        return [name, paper_cell, status + (f": {n} {size} runs" if n > 1 else ""), tutorial_cell,
-                times(n, single), "—"]
+        if n == 1:
+            status = "in progress"
+        elif (size, n) in NOT_RUN_HERE:
+            status = f"not run here: {n} {size} runs"
+        else:
+            status = f"in progress: {min(members_done, n)} of {n} {size} runs"
+        return [name, paper_cell, status, tutorial_cell, times(n, single), "—"]
     if n == 1:
         ours = fmt(run["epochs"][-1]["valid_perplexity"], run.get("test_perplexity"))
         time = full_run(run, describe(run, full_epochs(run)))
@@ -407,12 +416,13 @@ def read_table1_files(directory):
 def table1(directory):
     """Table 1's twelve LSTM rows: the paper's perplexities, ours, the tutorial's, and the training time."""
     found, runs_by_seed = read_table1_files(directory), complete_runs_by_seed(directory)
-    rows = [table1_row(size, n, found.get((size, n)), found.get((size, 1)), runs_by_seed)
-            for size, n in table1_rows()]
+    rows = [table1_row(size, n, found.get((size, n)), found.get((size, 1)), runs_by_seed,
+                       committed_members(directory, size)) for size, n in table1_rows()]
     return "\n".join(table(None, ["Table 1 row", "paper valid / test", "ours valid / test", "tutorial valid / test",
                                   "training time, 2 cores", "results file"], rows)
                      + ["", "Training time: the run's wall time; an average's, the sum of its members' runs; a row "
-                            "not measured here, its number of runs × the single model's time.",
+                            "not measured here, its number of runs × the single model's time. In progress: how many members' "
+                            "word costs are committed (costs/SIZE_seedS.npz).",
                         "", machines_line(found.values())])
 
 

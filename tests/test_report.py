@@ -300,6 +300,9 @@ def test_table1_has_the_papers_twelve_lstm_rows_each_filled_from_its_file(tmp_pa
     write(tmp_path / "medium.json", run("medium", 39, 100, 100, test=83.0))
     write(tmp_path / "ensemble_small_2.json", ensemble([("small", 0), ("small", 1)], test=96.0))
     write(tmp_path / "ensemble_small_5.json", ensemble([("small", seed) for seed in range(5)], test=84.0))
+    (tmp_path / "costs").mkdir()
+    for member in ["medium_seed0", "medium_seed1", "small_tied_seed0"]:
+        (tmp_path / "costs" / f"{member}.npz").write_bytes(b"")
     lines = report.table1(str(tmp_path)).splitlines()
     assert lines[0] == ("| Table 1 row | paper valid / test | ours valid / test | tutorial valid / test "
                         "| training time, 2 cores | results file |")
@@ -315,8 +318,10 @@ def test_table1_has_the_papers_twelve_lstm_rows_each_filled_from_its_file(tmp_pa
     # Both members' files are in the folder: the sum of their times; of five members only two are.
     assert rows[3] == "| 2 non-regularized LSTMs | 100.4 / 96.1 | 100.0 / 96.0 | — | 20.0 min, 2 runs | ensemble_small_2.json |"
     assert rows[4].endswith("| 5 × 10.0 min = 50.0 min | ensemble_small_5.json |")
-    assert rows[8] == ("| 10 medium regularized LSTMs | 75.2 / 72.0 | in progress: 10 medium runs | — "
+    # An average in progress counts its members by their committed word costs.
+    assert rows[8] == ("| 10 medium regularized LSTMs | 75.2 / 72.0 | in progress: 2 of 10 medium runs | — "
                        "| 10 × 10.0 min = 1 h 40 min | — |")
+    assert rows[9].startswith("| 2 large regularized LSTMs | 76.9 / 73.6 | in progress: 0 of 2 large runs |")
     assert "| 38 large regularized LSTMs | 71.9 / 68.7 | not run here: 38 large runs | — | — | — |" == rows[11]
     assert lines[-1] == "Machine: X (flags not recorded), 2 cores."
 
