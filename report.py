@@ -416,8 +416,9 @@ def read_table1_files(directory):
 def table1(directory):
     """Table 1's twelve LSTM rows: the paper's perplexities, ours, the tutorial's, and the training time."""
     found, runs_by_seed = read_table1_files(directory), complete_runs_by_seed(directory)
-    rows = [table1_row(size, n, found.get((size, n)), found.get((size, 1)), runs_by_seed,
-                       committed_members(directory, size)) for size, n in table1_rows()]
+    members_done = {size: committed_members(directory, size) for size in AVERAGING}
+    rows = [table1_row(size, n, found.get((size, n)), found.get((size, 1)), runs_by_seed, members_done[size])
+            for size, n in table1_rows()]
     return "\n".join(table(None, ["Table 1 row", "paper valid / test", "ours valid / test", "tutorial valid / test",
                                   "training time, 2 cores", "results file"], rows)
                      + ["", "Training time: the run's wall time; an average's, the sum of its members' runs; a row "
