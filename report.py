@@ -272,11 +272,13 @@ def ensemble_row(name, ensemble):
 
 
 def machine(m):
-    """'AMD EPYC (AVX-512), 2 cores'; 'AMD EPYC (flags not recorded), 2 cores' for files from before they were."""
+    """'AMD EPYC, CPU family 26 (AVX-512), 2 cores'; without the family, or with '(flags not recorded)',
+    for files from before they were recorded."""
     kind = " (flags not recorded)"
     if m.get("avx512") is not None:
         kind = " (AVX-512)" if m["avx512"] else " (AVX2 only)" if "avx2" in m.get("flags", ["avx2"]) else " (no AVX2)"
-    return f"{m.get('cpu', 'unknown CPU')}{kind}, {m.get('cores', '?')} cores"
+    family = f", CPU family {m['cpu_family']}" if m.get("cpu_family") is not None else ""
+    return f"{m.get('cpu', 'unknown CPU')}{family}{kind}, {m.get('cores', '?')} cores"
 
 
 def table(heading, columns, rows):

@@ -334,21 +334,29 @@ def read_costs(path):
                          f"one); give costs_latest.npz of a run directory, or a copy of one") from None
 
 
-def machine_description():
-    """CPU model, cores, system, which of SPEED_FLAGS the CPU has, the TensorFlow thread counts set in
-    the environment (None: TensorFlow's default, one per core), and whether TensorFlow's matmuls run on
-    oneDNN (decided once, at import: TF_ENABLE_ONEDNN_OPTS, else on only with AVX-512 VNNI/BF16,
-    AVX-VNNI or AMX, so off on the AVX2-only EPYCs)."""
-    cpu, cpu_flags = platform.processor(), set()
+def cpu_info(path="/proc/cpuinfo"):
+    """The first processor's fields in /proc/cpuinfo; {} where there is no such file."""
     try:
-        with open("/proc/cpuinfo") as f:
-            info = dict(map(str.strip, line.split(":", 1)) for line in f.read().split("\n\n")[0].splitlines()
+        with open(path) as f:
+            return dict(map(str.strip, line.split(":", 1)) for line in f.read().split("\n\n")[0].splitlines()
                         if ":" in line)
-        cpu = info["model name"]
-        cpu_flags = set(info["flags"].split())
-    except (OSError, KeyError):
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "system": platform.platform(),
+    except OSError:
+        return {}
+
+
+def machine_description(cpuinfo_path="/proc/cpuinfo"):
+    """CPU model name, family and model number (the VMs name two generations of EPYC alike, "AMD
+    EPYC", families 25 and 26), cores, system, which of SPEED_FLAGS the CPU has, the TensorFlow thread
+    counts set in the environment (None: TensorFlow's default, one per core), and whether TensorFlow's
+    matmuls run on oneDNN (decided once, at import: TF_ENABLE_ONEDNN_OPTS, else on only with AVX-512
+    VNNI/BF16, AVX-VNNI or AMX, so off on the AVX2-only EPYCs)."""
+    info = cpu_info(cpuinfo_path)
+    cpu_flags = set(info.get("flags", "").split())
+    family, model = (info.get(field, "") for field in ("cpu family", "model"))
+    return {"cpu": info.get("model name", platform.processor()),
+            "cpu_family": int(family) if family.isdigit() else None,
+            "cpu_model": int(model) if model.isdigit() else None,
+            "cores": os.cpu_count(), "system": platform.platform(),
             "flags": [flag for flag in SPEED_FLAGS if flag in cpu_flags], "avx512": "avx512f" in cpu_flags,
             "threads": {name: os.environ.get(f"TF_NUM_{name.upper()}_THREADS") for name in ("intraop", "interop")},
             "onednn": onednn_enabled()}

@@ -55,6 +55,12 @@ def test_one_machine_line_per_cpu_even_when_the_kernel_differs():
     assert report.report([("small", first), ("medium", second)]).endswith("\nMachine: X (flags not recorded), 2 cores.")
 
 
+def test_the_machine_line_names_the_cpu_family_when_the_run_recorded_it():
+    epyc = {"cpu": "AMD EPYC", "cores": 2, "avx512": True, "flags": ["avx2", "avx512f"]}
+    assert report.machine(dict(epyc, cpu_family=26)) == "AMD EPYC, CPU family 26 (AVX-512), 2 cores"
+    assert report.machine(epyc) == "AMD EPYC (AVX-512), 2 cores"
+
+
 def test_rows_are_named_after_the_run_directory_or_the_file():
     assert report.name_of("runs/medium/results.json") == "medium"
     assert report.name_of("results/small_seed3.json") == "small_seed3"

@@ -313,6 +313,18 @@ def test_a_run_written_before_the_module_split_still_evaluates_and_resumes(tmp_p
     assert [e["epoch"] for e in json.loads((save_path / "results.json").read_text())["epochs"]] == [1, 2, 3]
 
 
+def test_the_machine_record_names_the_cpu_family_that_tells_apart_cpus_of_one_name(tmp_path):
+    processor = "processor\t: {}\nvendor_id\t: AuthenticAMD\ncpu family\t: {}\nmodel\t\t: 2\nmodel name\t: AMD EPYC\n" \
+                "flags\t\t: fpu avx2 fma avx512f avx512_bf16\n"
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(processor.format(0, 26) + "\n" + processor.format(1, 25))
+    machine = run_dir.machine_description(cpuinfo)
+    assert (machine["cpu"], machine["cpu_family"], machine["cpu_model"]) == ("AMD EPYC", 26, 2)
+    assert machine["flags"] == ["avx2", "fma", "avx512f", "avx512_bf16"] and machine["avx512"]
+    unknown = run_dir.machine_description(tmp_path / "absent")
+    assert (unknown["cpu_family"], unknown["cpu_model"], unknown["flags"]) == (None, None, [])
+
+
 def test_the_machine_record_names_the_thread_counts_set_in_the_environment(monkeypatch):
     monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "1")
     monkeypatch.delenv("TF_NUM_INTEROP_THREADS", raising=False)
