@@ -334,8 +334,8 @@ def read_costs(path):
                          f"one); give costs_latest.npz of a run directory, or a copy of one") from None
 
 
-def cpu_info(path="/proc/cpuinfo"):
-    """The first processor's fields in /proc/cpuinfo; {} where there is no such file."""
+def cpu_info(path):
+    """The first processor's fields in a /proc/cpuinfo file; {} where there is no such file."""
     try:
         with open(path) as f:
             return dict(map(str.strip, line.split(":", 1)) for line in f.read().split("\n\n")[0].splitlines()
