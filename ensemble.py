@@ -139,7 +139,7 @@ def main(argv):
     if not members:
         raise UsageError("give the runs to average, as --save_path directories or their costs files: "
                          "python ensemble.py --data_path=DIR RUN_OR_NPZ [RUN_OR_NPZ ...]")
-    if FLAGS.checkpoint not in run_dir.CHECKPOINT_INDEX:
+    if FLAGS.checkpoint not in run_dir.EPOCH_CHECKPOINTS:
         raise UsageError(f"unknown --checkpoint={FLAGS.checkpoint}; use best or latest")
     if len(set(map(os.path.abspath, members))) < len(members):
         raise UsageError("a member is given twice; give each member once")

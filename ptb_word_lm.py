@@ -43,6 +43,7 @@ TEST_CHUNK = 100  # ids scored per session call in the batch-size-1 test pass
 EVAL_RNN_MODE = "basic"
 MODEL_FLAGS = ("tie_weights", "uniform_biases")  # boolean config fields, each set by the flag of its name if given
 MAX_COST_PER_WORD = 700.0  # nats; beyond it the perplexity overflows: training has diverged
+CHECKPOINT_MINUTES = 10.0  # of training between mid-epoch checkpoints: what a stopped run loses at most
 
 
 class PTBInput:
@@ -160,41 +161,59 @@ def progress_line(fraction, perplexity, words_per_second):
     return f"{fraction:.3f} perplexity: {perplexity:.3f} speed: {words_per_second:.0f} wps"
 
 
-def run_epoch(session, model, train_op=None, verbose=False, max_steps=None, on_step=None):
+@dataclasses.dataclass
+class EpochProgress:
+    """How far a pass has come: its batches done, the sums its perplexity and speed are made of,
+    and the LSTM state it carries into the next batch (None: zeros). A mid-epoch checkpoint keeps it."""
+    steps: int = 0
+    costs: float = 0.0
+    num_targets: float = 0.0
+    words: int = 0
+    seconds: float = 0.0
+    state: list = None
+
+
+def run_epoch(session, model, train_op=None, verbose=False, max_steps=None, on_step=None, progress=None):
     """One pass over model.input_ (its first max_steps batches, if given), carrying the LSTM
     state from batch to batch; when training, on_step(step, cost per word, gradient norm) is
-    called after each batch, if given.
+    called after each batch, if given. progress, an EpochProgress, is where the pass starts (by
+    default at its first batch); it is kept up to date batch by batch.
 
     Returns (perplexity, words per second).
     """
-    start_time = time.time()
-    costs, num_targets, words = 0.0, 0.0, 0
-    state = [(np.zeros(c.shape, np.float32), np.zeros(h.shape, np.float32)) for c, h in model.initial_state]
+    progress = progress or EpochProgress()
+    if progress.state is None:
+        progress.state = [(np.zeros(c.shape, np.float32), np.zeros(h.shape, np.float32))
+                          for c, h in model.initial_state]
+    start_time = time.time() - progress.seconds
     fetches = {"cost": model.cost, "num_targets": model.num_targets, "final_state": model.final_state}
     if train_op is not None:
         fetches.update(train_op=train_op, grad_norm=model.grad_norm)
     epoch_size = min(model.input_.epoch_size, max_steps or model.input_.epoch_size)
     report_every = max(epoch_size // 10, 1)
     for step, (x, y, weights) in zip(range(epoch_size), model.input_.batches()):
+        if step < progress.steps:
+            continue  # trained before the checkpoint this pass resumes from
         feed_dict = {model.input_data: x, model.targets: y}
         if weights is not None:
             feed_dict[model.target_weights] = weights
-        for (c, h), (c_value, h_value) in zip(model.initial_state, state):
+        for (c, h), (c_value, h_value) in zip(model.initial_state, progress.state):
             feed_dict[c], feed_dict[h] = c_value, h_value
         values = session.run(fetches, feed_dict)
         cost_per_word = values["cost"] * model.input_.batch_size / values["num_targets"]
         if not cost_per_word < MAX_COST_PER_WORD:  # also catches NaN
             raise FloatingPointError(f"the cost per word is {cost_per_word:.4g} at step {step + 1} of {epoch_size}")
+        progress.state = values["final_state"]
+        progress.costs += values["cost"] * model.input_.batch_size
+        progress.num_targets += values["num_targets"]
+        progress.words += x.size
+        progress.steps, progress.seconds = step + 1, time.time() - start_time
         if on_step:
             on_step(step + 1, cost_per_word, values["grad_norm"])
-        state = values["final_state"]
-        costs += values["cost"] * model.input_.batch_size
-        num_targets += values["num_targets"]
-        words += x.size
         if verbose and step % report_every == report_every - 1:
-            print(progress_line((step + 1) / epoch_size, np.exp(costs / num_targets),
-                                words / (time.time() - start_time)), flush=True)
-    return float(np.exp(costs / num_targets)), words / (time.time() - start_time)
+            print(progress_line((step + 1) / epoch_size, np.exp(progress.costs / progress.num_targets),
+                                progress.words / progress.seconds), flush=True)
+    return float(np.exp(progress.costs / progress.num_targets)), progress.words / (time.time() - start_time)
 
 
 def word_costs(session, model, progress_to=None):
@@ -294,18 +313,19 @@ def state_feed(model, state):
     return dict(zip(tf.nest.flatten(model.initial_state), tf.nest.flatten(state)))
 
 
-def train_epoch(session, model, valid_model, config, epoch, max_steps=None, on_step=None):
-    """Train epoch `epoch` at its learning rate, then validate; returns the epoch's record."""
+def train_epoch(session, model, valid_model, config, epoch, max_steps=None, on_step=None, progress=None):
+    """Train epoch `epoch` at its learning rate, from progress (an EpochProgress) on if given,
+    then validate; returns the epoch's record."""
     lr = configs.learning_rate(config, epoch)
     model.assign_lr(session, lr)
     print(f"Epoch: {epoch} Learning rate: {lr:{'.3f' if lr >= 1 else '.3g'}}")
-    start = time.time()
-    train_perplexity, wps = run_epoch(session, model, model.train_op, True, max_steps, on_step)
+    progress = progress or EpochProgress()
+    train_perplexity, wps = run_epoch(session, model, model.train_op, True, max_steps, on_step, progress)
     print(f"Epoch: {epoch} Train Perplexity: {train_perplexity:.3f}")
-    train_seconds = time.time() - start
+    train_seconds, start = progress.seconds, time.time()
     valid_perplexity, _ = run_epoch(session, valid_model)
     print(f"Epoch: {epoch} Valid Perplexity: {valid_perplexity:.3f}")
-    seconds = time.time() - start
+    seconds = train_seconds + time.time() - start
     epochs_left = config.max_max_epoch - epoch
     left = f"; about {report.duration(seconds * epochs_left)} left" if epochs_left else ""
     print(f"Epoch: {epoch}/{config.max_max_epoch} took {report.duration(seconds)}{left}", flush=True)
@@ -333,7 +353,8 @@ class FirstSteps:
     def __init__(self, results, epoch_size, unigram, vocab_size):
         self.steps, self.epoch_size, self.unigram = math.ceil(epoch_size / 10), epoch_size, unigram
         self.window, self.vocab_size = configs.dead_start_window(epoch_size), vocab_size
-        self.record = results["first_steps"] = {"cost_per_word": [], "grad_norm": []}
+        # A run resumed inside epoch 1 goes on with the record its mid-epoch checkpoint kept.
+        self.record = results.setdefault("first_steps", {"cost_per_word": [], "grad_norm": []})
 
     def __call__(self, step, cost_per_word, grad_norm):
         if step <= self.steps:
@@ -356,9 +377,14 @@ def dead_start(error, save_path):
                       f"(large's default seed, 1, trained the committed row)")
 
 
+def newest_kept_checkpoint(save_path):
+    """The checkpoint a run stopped now resumes from, or None."""
+    return save_path and (run_dir.checkpoint_path(save_path, "mid_epoch") or run_dir.checkpoint_path(save_path))
+
+
 def diverged(epoch, error, save_path):
     """The one-line error for an epoch whose cost overflowed (run_epoch's FloatingPointError)."""
-    last = save_path and run_dir.checkpoint_path(save_path)
+    last = newest_kept_checkpoint(save_path)
     kept = f"the last good checkpoint {last} is kept" if last else "no checkpoint was saved"
     return UsageError(f"training diverged in epoch {epoch}: {error}; {kept}; lower --learning_rate or "
                       f"--max_grad_norm (or --init_scale, if it diverged in the first steps)")
@@ -376,29 +402,34 @@ def warn_if_context_unused(record, unigram):
 
 def interrupted(doing, save_path):
     """Say, on Ctrl-C or kill, what was lost and what is kept."""
-    last = save_path and run_dir.checkpoint_path(save_path)
+    last = newest_kept_checkpoint(save_path)
     kept = f"{last} is kept" if last else "nothing was saved (no --save_path, or no epoch finished)"
     print(f"Interrupted during {doing}: {kept}; run the same command again to resume.", file=sys.stderr)
 
 
-def initialize(session, saver, resume_from, results, save_path, word_to_id):
-    """The weights of checkpoint resume_from, or for a new run fresh ones, whose number is recorded
-    (and the vocabulary saved with the run)."""
+def initialize(session, saver, resume_from, results, save_path, word_to_id, batches_done=0):
+    """The weights of checkpoint resume_from (batches_done into the epoch after its last whole
+    one), or for a new run fresh ones, whose number is recorded (and the vocabulary saved with the run)."""
     session.run(tf.compat.v1.global_variables_initializer())
     if resume_from:
         epochs_done = len(results["epochs"])
         run_dir.restore(saver, session, resume_from)
-        print(f"Resuming from {resume_from}: {epochs_done} epochs done, continuing at epoch {epochs_done + 1}")
+        at_batch = f", batch {batches_done + 1}" if batches_done else ""
+        print(f"Resuming from {resume_from}: {epochs_done} epochs done, "
+              f"continuing at epoch {epochs_done + 1}{at_batch}")
         return
     results["num_parameters"] = int(sum(np.prod(v.shape) for v in tf.compat.v1.trainable_variables()))
     if save_path:
         run_dir.write_vocab(save_path, word_to_id)
 
 
-def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_epoch=None, skip_test=False):
+def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_epoch=None, skip_test=False,
+          checkpoint_minutes=CHECKPOINT_MINUTES):
     """Train, validate each epoch and test; resume from save_path if it holds a checkpoint.
 
     seed None means config.default_seed for a new run and the saved seed for a resumed one.
+    Besides each epoch's checkpoint, a mid-epoch one is saved every checkpoint_minutes of
+    training (0: none); a run resumed from it goes on from its batch to the same result.
     max_steps_per_epoch cuts every epoch short, to time a segment of a run too long to finish;
     skip_test leaves out the batch-1 test pass (test_perplexity None). A finished test pass
     leaves the word costs of the final model in save_path (costs_latest.npz).
@@ -410,10 +441,10 @@ def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_
     check_corpus_fits(config, train_data, valid_data, test_data)
     results = run_dir.new_results(config, rnn_mode, seed, data_path, word_to_id,
                                   train_data, valid_data, test_data)
-    resume_from = None
+    resume_from = resumed_progress = None
     if save_path:
         run_dir.prepare(save_path)
-        results, resume_from = run_dir.resume(save_path, results, word_to_id)
+        results, resume_from, resumed_progress = run_dir.resume(save_path, results, word_to_id)
     seed = results["seed"] = config.default_seed if results["seed"] is None else results["seed"]
     epochs_done = len(results["epochs"])
     if epochs_done >= config.max_max_epoch and (skip_test or results["test_perplexity"] is not None):
@@ -422,6 +453,8 @@ def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_
     segment = run_dir.start_segment(results, rnn_mode)
     if save_path:
         run_dir.remove_costs(save_path)
+        if resumed_progress is None:
+            run_dir.remove_mid_epoch(save_path)  # of an epoch that is trained again from its start
     print(f"Data: {data_path}: {len(word_to_id)} words in the vocabulary, {len(train_data)} / "
           f"{len(valid_data)} / {len(test_data)} train / valid / test ids; words not in the "
           f"vocabulary mapped to {reader.UNK}: valid {unknown['valid']}, test {unknown['test']}")
@@ -434,20 +467,35 @@ def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_
         m, mvalid, mtest = models["Train"], models["Valid"], models["Test"]
         saver = run_dir.latest_saver(save_path)
         best_saver = tf.compat.v1.train.Saver(max_to_keep=1, save_relative_paths=True)
+        mid_epoch_saver = tf.compat.v1.train.Saver(max_to_keep=1, save_relative_paths=True)
         writer = tf.compat.v1.summary.FileWriter(save_path) if save_path else None
         with tf.compat.v1.Session() as session:
-            initialize(session, saver, resume_from, results, save_path, word_to_id)
+            progress = EpochProgress(**resumed_progress) if resumed_progress else EpochProgress()
+            initialize(session, saver, resume_from, results, save_path, word_to_id, progress.steps)
             first_steps = (FirstSteps(results, m.input_.epoch_size, unigram, config.vocab_size)
                            if epochs_done == 0 else None)
+            last_checkpoint = time.time()
+
+            def after_step(step, cost_per_word, grad_norm):
+                nonlocal last_checkpoint
+                if first_steps and epoch == 1:
+                    first_steps(step, cost_per_word, grad_norm)
+                if save_path and checkpoint_minutes and time.time() - last_checkpoint >= 60 * checkpoint_minutes:
+                    run_dir.record_segment(None, results, segment, time.time() - start_time)
+                    run_dir.save_mid_epoch(session, mid_epoch_saver, save_path, results, dataclasses.asdict(progress))
+                    last_checkpoint = time.time()
+
             try:
                 for epoch in range(epochs_done + 1, config.max_max_epoch + 1):
                     doing = f"epoch {epoch}"
                     try:
-                        record = train_epoch(session, m, mvalid, config, epoch, max_steps_per_epoch,
-                                             first_steps if epoch == 1 else None)
+                        record = train_epoch(session, m, mvalid, config, epoch, max_steps_per_epoch, after_step,
+                                             progress)
                     except FloatingPointError as e:
                         raise diverged(epoch, e, save_path) from None
                     except DeadStart as e:
+                        if save_path:
+                            run_dir.remove_mid_epoch(save_path)  # a dead start is not to be resumed
                         results["stopped"] = str(e)
                         run_dir.record_segment(save_path, results, segment, time.time() - start_time)
                         raise dead_start(e, save_path) from None
@@ -457,6 +505,8 @@ def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_
                     run_dir.add_epoch(save_path, results, segment, record, time.time() - start_time)
                     if save_path:
                         run_dir.save_epoch(session, saver, best_saver, writer, save_path, record, is_best)
+                        run_dir.remove_mid_epoch(save_path)
+                    progress = EpochProgress()
                 doing, test_start = "the test pass", time.time()
                 if not skip_test:
                     costs = final_costs(session, mvalid, mtest)
@@ -517,6 +567,9 @@ def define_flags():
                       "--nouniform_biases: one bias starting at 0, as the tutorial (the default of small and test).")
     flags.DEFINE_integer("max_steps_per_epoch", None, "Train only this many batches per epoch "
                          "(to time a segment of a run too long to finish here).", lower_bound=1)
+    flags.DEFINE_float("checkpoint_minutes", CHECKPOINT_MINUTES, "Minutes of training between the mid-epoch "
+                       "checkpoints a stopped run resumes from (besides each epoch's own); 0: only at epoch ends.",
+                       lower_bound=0)
     flags.DEFINE_bool("skip_test", False, "Leave out the final batch-size-1 test pass (it reads every recurrent "
                       "weight once per test word: about 2.5 min for large here), e.g. when timing a segment.")
     flags.DEFINE_bool("eval_only", False, "Only evaluate the checkpoint in --save_path on valid and test, "
@@ -553,7 +606,8 @@ def main(argv):
     if FLAGS.rnn_mode not in lstm.RNN_MODES:
         raise UsageError(f"unknown --rnn_mode={FLAGS.rnn_mode}; use one of {', '.join(lstm.RNN_MODES)}")
     seed = None if FLAGS.seed is None else configs.parse_flag("seed", FLAGS.seed, int, 0, maximum=configs.MAX_SEED)
-    training_flags = ["model", "rnn_mode", "seed", *MODEL_FLAGS, "max_steps_per_epoch", "skip_test", *configs.OVERRIDABLE]
+    training_flags = ["model", "rnn_mode", "seed", *MODEL_FLAGS, "max_steps_per_epoch", "checkpoint_minutes",
+                      "skip_test", *configs.OVERRIDABLE]
     if FLAGS.eval_only:
         given = [f"--{name}" for name in training_flags if FLAGS[name].present]
         if given:
@@ -568,7 +622,8 @@ def main(argv):
                                        if FLAGS[name].value is not None})
     restart_with_onednn_if_faster(config)  # before anything is printed, which the restart would print again
     data_path = given_or_default_data_path()
-    train(config, data_path, FLAGS.rnn_mode, seed, FLAGS.save_path, FLAGS.max_steps_per_epoch, FLAGS.skip_test)
+    train(config, data_path, FLAGS.rnn_mode, seed, FLAGS.save_path, FLAGS.max_steps_per_epoch, FLAGS.skip_test,
+          FLAGS.checkpoint_minutes)
 
 
 if __name__ == "__main__":

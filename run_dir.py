@@ -7,6 +7,8 @@ A run directory holds:
 - vocab.txt: the training vocabulary, one word a line in id order;
 - model.ckpt-EPOCH: the latest KEPT_CHECKPOINTS checkpoints (index file "checkpoint");
 - best.ckpt: the checkpoint of the lowest validation perplexity (index file "checkpoint_best");
+- mid_epoch.ckpt-STEP and mid_epoch.npz: inside an epoch, its newest mid-epoch checkpoint (index
+  file "checkpoint_mid_epoch"), removed when the epoch's own are written (save_mid_epoch);
 - costs_latest.npz (written after the test pass) and costs_best.npz (by --eval_only): the word
   costs of that checkpoint, as write_costs describes them;
 - TensorBoard events.
@@ -34,8 +36,10 @@ from quiet_tf import tf
 from reader import UsageError
 from tensorflow.python.util import _pywrap_util_port  # whether oneDNN is on: no public API says it
 
-CHECKPOINT_INDEX = {"latest": "checkpoint", "best": "checkpoint_best"}
-CHECKPOINT_PREFIX = {"latest": "model.ckpt", "best": "best.ckpt"}
+EPOCH_CHECKPOINTS = ("latest", "best")  # what a trained model is restored from; "mid_epoch" is inside one
+CHECKPOINT_INDEX = {"latest": "checkpoint", "best": "checkpoint_best", "mid_epoch": "checkpoint_mid_epoch"}
+CHECKPOINT_PREFIX = {"latest": "model.ckpt", "best": "best.ckpt", "mid_epoch": "mid_epoch.ckpt"}
+MID_EPOCH_PROGRESS = "mid_epoch.npz"
 KEPT_CHECKPOINTS = 2
 # Fields that may differ when a run is resumed: it can be extended with more epochs.
 RESUMABLE_CHANGES = {"max_max_epoch"}
@@ -117,15 +121,18 @@ def checkpoint_path(save_path, which="latest"):
     return tf.compat.v1.train.latest_checkpoint(save_path, latest_filename=CHECKPOINT_INDEX[which])
 
 
-def epochs_in_checkpoint(prefix, epochs):
-    """How many of the recorded epochs (results.json's history) the checkpoint prefix holds,
-    found from its global step, the training batches done."""
+def checkpoint_step(prefix):
+    """The global step of checkpoint prefix: the training batches it has seen."""
     try:
-        steps = int(tf.train.load_variable(prefix, "Model/global_step"))
+        return int(tf.train.load_variable(prefix, "Model/global_step"))
     except (tf.errors.OpError, ValueError, IndexError) as e:
         raise corrupt_checkpoint(prefix, e) from None
+
+
+def epochs_in_checkpoint(prefix, epochs):
+    """How many of the recorded epochs (results.json's history) the checkpoint prefix holds."""
     done = np.cumsum([e["train_steps"] for e in epochs])
-    return int(np.searchsorted(done, steps, side="right"))
+    return int(np.searchsorted(done, checkpoint_step(prefix), side="right"))
 
 
 def newest_checkpoint(save_path, epochs):
@@ -133,7 +140,7 @@ def newest_checkpoint(save_path, epochs):
 
     The best one is the newer when saving the latest failed, e.g. on a full disk.
     """
-    prefixes = [checkpoint_path(save_path, which) for which in CHECKPOINT_INDEX]
+    prefixes = [checkpoint_path(save_path, which) for which in EPOCH_CHECKPOINTS]
     found = [(epochs_in_checkpoint(p, epochs), p) for p in prefixes if p is not None]
     if not found:
         return None, 0
@@ -167,37 +174,45 @@ def check_same_run(save_path, saved, results, trained_epochs):
 
 
 def resume(save_path, results, word_to_id):
-    """(results, checkpoint prefix or None): the run in save_path to be continued, or the new
-    results when save_path holds no checkpoint.
+    """(results, checkpoint prefix or None, progress or None): the run in save_path to be
+    continued, or the new results when save_path holds no checkpoint.
 
     A run is resumed from its newest complete checkpoint with its own seed; epochs that were
-    recorded but whose checkpoint never landed are dropped and trained again.
+    recorded but whose checkpoint never landed are dropped and trained again. When the newest is
+    a mid-epoch checkpoint, progress is its epoch's progress (read_mid_epoch), else None.
     """
     saved_files = [name for name in ("results.json", "vocab.txt") if os.path.exists(os.path.join(save_path, name))]
-    if not any(checkpoint_path(save_path, which) for which in CHECKPOINT_INDEX):
+    mid_epoch = read_mid_epoch(save_path)
+    has_epoch_checkpoint = any(checkpoint_path(save_path, which) for which in EPOCH_CHECKPOINTS)
+    if not has_epoch_checkpoint and mid_epoch is None:
         # Files of this very run, killed before its first checkpoint, may be overwritten; others not.
         if "results.json" in saved_files:
             check_same_run(save_path, read_results(save_path), results, trained_epochs=[])
         if "vocab.txt" in saved_files and read_vocab(save_path) != word_to_id:
             raise UsageError(f"--save_path={save_path} holds the vocab.txt of another corpus and no "
                              f"checkpoint; use another --save_path or move it away")
-        return results, None
-    saved = read_results(save_path)
-    prefix, done = newest_checkpoint(save_path, saved["epochs"])
+        return results, None, None
+    progress = None
+    if has_epoch_checkpoint:
+        saved = read_results(save_path)
+        prefix, done = newest_checkpoint(save_path, saved["epochs"])
+    if mid_epoch is not None and (not has_epoch_checkpoint or len(mid_epoch[1]["epochs"]) >= done):
+        prefix, saved, progress = mid_epoch
+        done = len(saved["epochs"])
     check_same_run(save_path, saved, results, trained_epochs=saved["epochs"][:done])
     segments = saved.get("segments") or [  # results.json from before segments were recorded
         {"segment": 1, "first_epoch": 1, "machine": saved["machine"], "seconds": saved.get("wall_seconds", 0.0)}]
     resumed = dict(saved, config=results["config"], data=results["data"], versions=results["versions"],
                    machine=results["machine"], epochs=saved["epochs"][:done],
-                   segments=[s for s in segments if s["first_epoch"] <= done])
+                   segments=[s for s in segments if s["first_epoch"] <= done + (progress is not None)])
     if done < len(saved["epochs"]) or done < results["config"]["max_max_epoch"]:
         resumed.update(test_perplexity=None, test_seconds=None)  # the test pass is of the final model
-    return resumed, prefix
+    return resumed, prefix, progress
 
 
 def load_trained(save_path, which="best"):
     """(config, word_to_id, checkpoint prefix) of the run saved in save_path."""
-    if which not in CHECKPOINT_INDEX:
+    if which not in EPOCH_CHECKPOINTS:
         raise UsageError(f"unknown --checkpoint={which}; use best or latest")
     if not save_path:
         raise UsageError("give the directory of a training run, like --save_path=runs/small")
@@ -250,24 +265,76 @@ def latest_saver(save_path):
     return saver
 
 
-def save_checkpoint(session, saver, save_path, epoch, which):
-    """Save the latest (model.ckpt-epoch) or best (best.ckpt) checkpoint.
+def save_checkpoint(session, saver, save_path, number, which):
+    """Save the latest (model.ckpt-EPOCH), best (best.ckpt) or mid-epoch (mid_epoch.ckpt-STEP) checkpoint.
 
     On a full disk, the partial files are removed and the previous checkpoints stay untouched.
     """
     prefix = os.path.join(save_path, CHECKPOINT_PREFIX[which])
     try:
-        saver.save(session, prefix, global_step=epoch if which == "latest" else None,
+        saver.save(session, prefix, global_step=None if which == "best" else number,
                    latest_filename=CHECKPOINT_INDEX[which], write_meta_graph=False)
     except (tf.errors.OpError, OSError) as e:
         remove_partial_checkpoints(save_path)
         if "No space left" not in str(e) and getattr(e, "errno", None) != errno.ENOSPC:
             raise
-        size = sum(v.shape.num_elements() * v.dtype.size for v in tf.compat.v1.global_variables())
-        free = shutil.disk_usage(save_path).free
-        raise UsageError(f"the disk of --save_path={save_path} is full: a checkpoint needs {size / 1e6:,.0f} MB "
-                         f"and {free / 1e6:,.0f} MB are free; the partial checkpoint was removed and the earlier "
-                         f"ones are kept: make room and run the same command again to resume") from None
+        raise disk_full(save_path) from None
+
+
+def disk_full(save_path):
+    """The one-line error for a checkpoint that did not fit, once its partial files are removed."""
+    size = sum(v.shape.num_elements() * v.dtype.size for v in tf.compat.v1.global_variables())
+    free = shutil.disk_usage(save_path).free
+    return UsageError(f"the disk of --save_path={save_path} is full: a checkpoint needs {size / 1e6:,.0f} MB "
+                      f"and {free / 1e6:,.0f} MB are free; the partial checkpoint was removed and the earlier "
+                      f"ones are kept: make room and run the same command again to resume")
+
+
+def save_mid_epoch(session, saver, save_path, results, progress):
+    """A checkpoint inside an epoch: the weights as mid_epoch.ckpt-STEP (STEP the global step) and
+    mid_epoch.npz, the run's record (results) and the epoch's progress (a dict of arrays) at that
+    batch, with the step. Each replaces its previous one only once complete; read_mid_epoch uses the
+    two only when their steps agree."""
+    step = int(session.run(tf.compat.v1.train.get_global_step()))
+    path = os.path.join(save_path, MID_EPOCH_PROGRESS)
+    try:
+        with open(path + ".tmp", "wb") as f:
+            np.savez(f, global_step=step, results=json.dumps(results), **progress)
+        os.replace(path + ".tmp", path)
+    except OSError as e:
+        if os.path.exists(path + ".tmp"):
+            os.remove(path + ".tmp")
+        if e.errno != errno.ENOSPC:
+            raise
+        raise disk_full(save_path) from None
+    save_checkpoint(session, saver, save_path, step, "mid_epoch")
+
+
+def read_mid_epoch(save_path):
+    """(prefix, results, progress) of the mid-epoch checkpoint in save_path, as save_mid_epoch wrote
+    it; None when there is none, or its two files are of different steps (a save cut short), or
+    mid_epoch.npz is unreadable: the run then resumes from the epoch's own checkpoint."""
+    prefix = checkpoint_path(save_path, "mid_epoch")
+    path = os.path.join(save_path, MID_EPOCH_PROGRESS)
+    if prefix is None or not os.path.exists(path):
+        return None
+    try:
+        with np.load(path) as saved:
+            if int(saved["global_step"]) != checkpoint_step(prefix):
+                return None
+            progress = {name: saved[name][()] for name in saved.files if name not in ("global_step", "results")}
+            return prefix, json.loads(str(saved["results"])), progress
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None
+
+
+def remove_mid_epoch(save_path):
+    """The mid-epoch checkpoint, once the epoch's own checkpoint has replaced it."""
+    names = [MID_EPOCH_PROGRESS, CHECKPOINT_INDEX["mid_epoch"]]
+    for path in [os.path.join(save_path, name) for name in names] + glob.glob(
+            os.path.join(save_path, CHECKPOINT_PREFIX["mid_epoch"] + "-*")):
+        if os.path.exists(path):
+            os.remove(path)
 
 
 def remove_partial_checkpoints(save_path):
@@ -309,7 +376,7 @@ def write_costs(path, costs, which, config, seed, digest):
 
 def remove_costs(save_path):
     """Costs files describe checkpoints that training is about to replace: remove them."""
-    for which in CHECKPOINT_INDEX:
+    for which in EPOCH_CHECKPOINTS:
         if os.path.exists(costs_path(save_path, which)):
             os.remove(costs_path(save_path, which))
 

@@ -309,11 +309,12 @@ def test_a_dead_start_ends_the_run_with_one_line_and_keeps_its_first_steps(tmp_p
     stopped = (r"stopped in epoch 1: batches \d+-\d+ have perplexity .* after a blow-up to .* nats a word in its "
                r"first batches: this start will not recover .* another --seed")
     with pytest.raises(reader.UsageError, match=stopped):
-        ptb_word_lm.train(config, str(ROOT / "data" / "sample"), "block", 0, str(tmp_path))
+        ptb_word_lm.train(config, str(ROOT / "data" / "sample"), "block", 0, str(tmp_path),
+                          checkpoint_minutes=1e-9)  # a mid-epoch checkpoint after every batch, all removed
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["epochs"] == [] and "times the unigram" in results["stopped"]
     assert len(results["first_steps"]["cost_per_word"]) == configs.dead_start_window(results["epoch_size"])[1]
-    assert not list(tmp_path.glob("*.ckpt*"))
+    assert not list(tmp_path.glob("*.ckpt*")) and not list(tmp_path.glob("mid_epoch*"))
 
 
 @pytest.mark.parametrize("model, user_setting, onednn_on, restarts", [

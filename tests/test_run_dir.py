@@ -1,5 +1,5 @@
-"""What a --save_path holds and how a run resumes: checkpoints every epoch, segments, resume,
-eval_only, refusals, Ctrl-C, a full disk. Short configs on the sample corpus."""
+"""What a --save_path holds and how a run resumes: checkpoints every epoch and inside one, segments,
+resume, eval_only, refusals, Ctrl-C, a full disk. Short configs on the sample corpus."""
 import dataclasses
 import json
 import os
@@ -28,19 +28,34 @@ def final_test_perplexity(output):
     return float(output.strip().splitlines()[-1].split()[-1])
 
 
-def start_and_stop_after_first_epoch(save_path, sig, *extra_flags):
+def start_and_stop(save_path, sig, ready, *extra_flags):
+    """Start SHORT_RUN into save_path and send it sig as soon as ready(save_path) holds."""
     # A shell's background job inherits SIGINT ignored, and Python then never raises KeyboardInterrupt:
     # restore the default so the test behaves the same however pytest was started.
     process = subprocess.Popen([sys.executable, str(ROOT / "ptb_word_lm.py"), *SHORT_RUN, *extra_flags,
                                 f"--save_path={save_path}"],
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    while not (save_path / "checkpoint").exists():
+    while not ready(save_path):
         assert process.poll() is None, "finished before it could be stopped"
         time.sleep(0.01)
     process.send_signal(sig)
     out, err = process.communicate(timeout=120)
     return process.returncode, out, err
+
+
+def start_and_stop_after_first_epoch(save_path, sig, *extra_flags):
+    return start_and_stop(save_path, sig, lambda path: (path / "checkpoint").exists(), *extra_flags)
+
+
+def kill_at_a_mid_epoch_checkpoint(save_path, epoch, epoch_size):
+    """Start SHORT_RUN with a mid-epoch checkpoint every few batches and kill -9 it just after the
+    first one inside epoch `epoch` is complete (its index file names it), long before the next."""
+    def inside_the_epoch(path):
+        index = run_dir.checkpoint_path(str(path), "mid_epoch")
+        return index is not None and (epoch - 1) * epoch_size < int(index.rsplit("-", 1)[1]) < epoch * epoch_size
+    returncode, _, _ = start_and_stop(save_path, signal.SIGKILL, inside_the_epoch, "--checkpoint_minutes=0.002")
+    assert returncode == -signal.SIGKILL
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +78,36 @@ def test_killed_run_resumes_to_the_same_result(tmp_path, uninterrupted):
     assert final_test_perplexity(resumed.stdout) == pytest.approx(final_test_perplexity(full_output), rel=1e-4)
     results = json.loads((tmp_path / "results.json").read_text())
     assert [e["epoch"] for e in results["epochs"]] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("epoch", [1, 2])  # 1: no results.json yet, and the first steps' record goes on
+def test_a_run_killed_inside_an_epoch_resumes_at_its_mid_epoch_checkpoint_to_the_same_result(tmp_path, uninterrupted,
+                                                                                               epoch):
+    full = json.loads((uninterrupted[0] / "results.json").read_text())
+    kill_at_a_mid_epoch_checkpoint(tmp_path, epoch, full["epochs"][0]["train_steps"])
+    resumed = run_cli(*SHORT_RUN, f"--save_path={tmp_path}")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "mid_epoch.ckpt-" in resumed.stdout and f"continuing at epoch {epoch}, batch " in resumed.stdout
+    results = json.loads((tmp_path / "results.json").read_text())
+    for field in ("train_perplexity", "valid_perplexity"):
+        assert [e[field] for e in results["epochs"]] == pytest.approx([e[field] for e in full["epochs"]], rel=1e-5)
+    for field, values in full["first_steps"].items():
+        assert results["first_steps"][field] == pytest.approx(values, rel=1e-5)
+    assert results["test_perplexity"] == pytest.approx(full["test_perplexity"], rel=1e-5)
+    assert [s["first_epoch"] for s in results["segments"]] == [1, epoch]
+    assert not list(tmp_path.glob("mid_epoch*")) and not (tmp_path / "checkpoint_mid_epoch").exists()
+
+
+def test_a_mid_epoch_checkpoint_cut_short_is_passed_over_for_the_epochs_own(tmp_path, uninterrupted):
+    full = json.loads((uninterrupted[0] / "results.json").read_text())
+    kill_at_a_mid_epoch_checkpoint(tmp_path, 2, full["epochs"][0]["train_steps"])
+    with np.load(tmp_path / run_dir.MID_EPOCH_PROGRESS) as saved:  # as if killed before its weights were saved
+        progress = dict(saved, global_step=saved["global_step"] + 1)
+    np.savez(tmp_path / run_dir.MID_EPOCH_PROGRESS, **progress)
+    resumed = run_cli(*SHORT_RUN, f"--save_path={tmp_path}")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "model.ckpt-1: 1 epochs done, continuing at epoch 2\n" in resumed.stdout
+    assert final_test_perplexity(resumed.stdout) == pytest.approx(full["test_perplexity"], rel=1e-5)
 
 
 def test_eval_only_prints_the_trained_final_test_perplexity(uninterrupted):
