@@ -76,6 +76,19 @@ def write_json(path, value):
     write_atomically(path, json.dumps(value, indent=2))
 
 
+def write_npz_atomically(path, **arrays):
+    """Write arrays as a NumPy .npz file so that a reader sees the old file or the new one; on an
+    OSError the temporary file is removed and the error raised again."""
+    try:
+        with open(path + ".tmp", "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(path + ".tmp", path)
+    except OSError:
+        if os.path.exists(path + ".tmp"):
+            os.remove(path + ".tmp")
+        raise
+
+
 def read_results(save_path):
     path = os.path.join(save_path, "results.json")
     try:
@@ -296,14 +309,10 @@ def save_mid_epoch(session, saver, save_path, results, progress):
     batch, with the step. Each replaces its previous one only once complete; read_mid_epoch uses the
     two only when their steps agree."""
     step = int(session.run(tf.compat.v1.train.get_global_step()))
-    path = os.path.join(save_path, MID_EPOCH_PROGRESS)
     try:
-        with open(path + ".tmp", "wb") as f:
-            np.savez(f, global_step=step, results=json.dumps(results), **progress)
-        os.replace(path + ".tmp", path)
+        write_npz_atomically(os.path.join(save_path, MID_EPOCH_PROGRESS), global_step=step,
+                             results=json.dumps(results), **progress)
     except OSError as e:
-        if os.path.exists(path + ".tmp"):
-            os.remove(path + ".tmp")
         if e.errno != errno.ENOSPC:
             raise
         raise disk_full(save_path) from None
@@ -361,15 +370,11 @@ def write_costs(path, costs, which, config, seed, digest):
     "valid" and "test", with the checkpoint they are of (best or latest), the run's config and
     seed, and the corpus_digest of the words scored. exp of the mean of "test" is the model's test
     perplexity."""
-    partial = path + ".partial"
     try:
-        with open(partial, "wb") as f:
-            np.savez(f, valid=np.asarray(costs["valid"], np.float32), test=np.asarray(costs["test"], np.float32),
-                     checkpoint=which, config=json.dumps(dataclasses.asdict(config)), seed=seed, corpus_digest=digest)
-        os.replace(partial, path)
+        write_npz_atomically(path, valid=np.asarray(costs["valid"], np.float32),
+                             test=np.asarray(costs["test"], np.float32), checkpoint=which,
+                             config=json.dumps(dataclasses.asdict(config)), seed=seed, corpus_digest=digest)
     except OSError as e:
-        if os.path.exists(partial):
-            os.remove(partial)
         raise UsageError(f"cannot write {path} ({e.strerror}); the word costs need about "
                          f"{4 * (len(costs['valid']) + len(costs['test'])) // 1000} KB in a directory you can write to") from None
 
