@@ -194,11 +194,9 @@ def run_epoch(session, model, train_op=None, verbose=False, max_steps=None, on_s
     for step, (x, y, weights) in zip(range(epoch_size), model.input_.batches()):
         if step < progress.steps:
             continue  # trained before the checkpoint this pass resumes from
-        feed_dict = {model.input_data: x, model.targets: y}
+        feed_dict = {model.input_data: x, model.targets: y, **state_feed(model, progress.state)}
         if weights is not None:
             feed_dict[model.target_weights] = weights
-        for (c, h), (c_value, h_value) in zip(model.initial_state, progress.state):
-            feed_dict[c], feed_dict[h] = c_value, h_value
         values = session.run(fetches, feed_dict)
         cost_per_word = values["cost"] * model.input_.batch_size / values["num_targets"]
         if not cost_per_word < MAX_COST_PER_WORD:  # also catches NaN
@@ -309,17 +307,18 @@ def restored_model(config, prefix, *inputs):
 
 
 def state_feed(model, state):
-    """A feed of state (fetched from model.final_state) into model.initial_state."""
-    return dict(zip(tf.nest.flatten(model.initial_state), tf.nest.flatten(state)))
+    """A feed of state, a (c, h) pair per layer as model.final_state is fetched (or an array of
+    that shape, as a mid-epoch checkpoint keeps it), into model.initial_state."""
+    return {tensor: value for tensors, values in zip(model.initial_state, state)
+            for tensor, value in zip(tensors, values)}
 
 
-def train_epoch(session, model, valid_model, config, epoch, max_steps=None, on_step=None, progress=None):
-    """Train epoch `epoch` at its learning rate, from progress (an EpochProgress) on if given,
-    then validate; returns the epoch's record."""
+def train_epoch(session, model, valid_model, config, epoch, progress, max_steps=None, on_step=None):
+    """Train epoch `epoch` at its learning rate from progress (an EpochProgress) on, then
+    validate; returns the epoch's record."""
     lr = configs.learning_rate(config, epoch)
     model.assign_lr(session, lr)
     print(f"Epoch: {epoch} Learning rate: {lr:{'.3f' if lr >= 1 else '.3g'}}")
-    progress = progress or EpochProgress()
     train_perplexity, wps = run_epoch(session, model, model.train_op, True, max_steps, on_step, progress)
     print(f"Epoch: {epoch} Train Perplexity: {train_perplexity:.3f}")
     train_seconds, start = progress.seconds, time.time()
@@ -489,8 +488,8 @@ def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_
                 for epoch in range(epochs_done + 1, config.max_max_epoch + 1):
                     doing = f"epoch {epoch}"
                     try:
-                        record = train_epoch(session, m, mvalid, config, epoch, max_steps_per_epoch, after_step,
-                                             progress)
+                        record = train_epoch(session, m, mvalid, config, epoch, progress, max_steps_per_epoch,
+                                             after_step)
                     except FloatingPointError as e:
                         raise diverged(epoch, e, save_path) from None
                     except DeadStart as e:
