@@ -15,6 +15,7 @@ A run directory holds:
 TensorFlow replaces a checkpoint's index file only once its data is complete, so a crash at any
 moment leaves the previous checkpoint the one that is loaded.
 """
+import contextlib
 import dataclasses
 import errno
 import glob
@@ -65,11 +66,24 @@ def prepare(save_path):
                          f"give a directory you can write to") from None
 
 
+@contextlib.contextmanager
+def replaced_atomically(path, mode="w"):
+    """A file opened to write that replaces path only once it is complete, so that a reader sees the
+    old file or the new one, never a part; on an OSError the temporary is removed and the error
+    raised again."""
+    try:
+        with open(path + ".tmp", mode, encoding=None if "b" in mode else "utf-8") as f:
+            yield f
+        os.replace(path + ".tmp", path)
+    except OSError:
+        if os.path.exists(path + ".tmp"):
+            os.remove(path + ".tmp")
+        raise
+
+
 def write_atomically(path, text):
-    """Write text to path so that a reader sees the old file or the new one, never a part."""
-    with open(path + ".tmp", "w", encoding="utf-8") as f:
+    with replaced_atomically(path) as f:
         f.write(text)
-    os.replace(path + ".tmp", path)
 
 
 def write_json(path, value):
@@ -77,16 +91,8 @@ def write_json(path, value):
 
 
 def write_npz_atomically(path, **arrays):
-    """Write arrays as a NumPy .npz file so that a reader sees the old file or the new one; on an
-    OSError the temporary file is removed and the error raised again."""
-    try:
-        with open(path + ".tmp", "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(path + ".tmp", path)
-    except OSError:
-        if os.path.exists(path + ".tmp"):
-            os.remove(path + ".tmp")
-        raise
+    with replaced_atomically(path, "wb") as f:
+        np.savez(f, **arrays)
 
 
 def read_results(save_path):
