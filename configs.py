@@ -92,7 +92,7 @@ class LargeConfig(Config):
     # Seeds 0 and 7 of the first ten fall into a dead start (docs/reproducing.md);
     # seed 1 trained the committed large row.
     default_seed = 1
-    # oneDNN's matmuls train large 25% faster than Eigen's on the AVX2-only EPYCs, where TensorFlow leaves
+    # oneDNN's matmuls train large 7-25% faster than Eigen's on the AVX2-only EPYCs, where TensorFlow leaves
     # oneDNN off (docs/speed.md).
     onednn = True
     paper_valid: float = 82.2

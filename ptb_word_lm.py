@@ -570,7 +570,7 @@ def define_flags():
                        "checkpoints a stopped run resumes from (besides each epoch's own); 0: only at epoch ends.",
                        lower_bound=0)
     flags.DEFINE_bool("skip_test", False, "Leave out the final batch-size-1 test pass (it reads every recurrent "
-                      "weight once per test word: about 2.5 min for large here), e.g. when timing a segment.")
+                      "weight once per test word: about 2 min for large on an AVX-512 EPYC), e.g. when timing a segment.")
     flags.DEFINE_bool("eval_only", False, "Only evaluate the checkpoint in --save_path on valid and test, "
                       "and write its word costs there (costs_best.npz or costs_latest.npz).")
     flags.DEFINE_string("checkpoint", "best", "With --eval_only: the best (lowest valid perplexity) or latest checkpoint.")
