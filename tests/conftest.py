@@ -2,12 +2,16 @@ import contextlib
 import dataclasses
 import io
 import os
+import runpy
+import signal
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
+from absl import app, flags
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -35,6 +39,32 @@ def shared_ptb():
 def run_cli(*args, cwd=ROOT, program="ptb_word_lm.py", stdout=subprocess.PIPE):
     return subprocess.run([sys.executable, str(ROOT / program), *args], cwd=cwd,
                           stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=300)
+
+
+def run_in_process(*args, program="ptb_word_lm.py"):
+    """run_cli's result, with the program run as __main__ in this process: it spares the new process's
+    TensorFlow import, most of a short command's time. An exit with a message becomes that line on
+    stderr and exit code 1, as the interpreter makes it; an uncaught exception fails the test. Not for
+    what only a process of its own shows: signals, pipes, the interpreter's exit."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    app.define_help_flags()  # absl defines these once per process: keep them out of the removal below
+    defined_before = set(flags.FLAGS)
+    sigterm = signal.getsignal(signal.SIGTERM)
+    try:
+        with contextlib.chdir(ROOT), mock.patch.object(sys, "argv", [program, *args]), \
+                contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            runpy.run_path(str(ROOT / program), run_name="__main__")
+        code = 0
+    except SystemExit as e:
+        code = e.code or 0
+    finally:
+        signal.signal(signal.SIGTERM, sigterm)
+        for name in set(flags.FLAGS) - defined_before:  # the program's flags, defined again by its next run
+            delattr(flags.FLAGS, name)
+    if isinstance(code, str):
+        print(code, file=stderr)
+        code = 1
+    return subprocess.CompletedProcess([program, *args], code, stdout.getvalue(), stderr.getvalue())
 
 
 def run_into_closed_pipe(program, *args):

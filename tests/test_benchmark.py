@@ -9,7 +9,7 @@ import tensorflow as tf
 import benchmark
 import configs
 import report
-from conftest import run_cli
+from conftest import run_cli, run_in_process
 
 tf.compat.v1.disable_eager_execution()
 TINY = dataclasses.replace(configs.get_config("test"), vocab_size=50)
@@ -71,8 +71,8 @@ def test_each_round_is_divided_by_the_peaks_measured_before_it(monkeypatch):
     (["--table=results/small.json"], "--table: results/small.json is not a JSON written by benchmark.py --json"),
 ])
 def test_bad_input_is_one_line_before_any_timing(args, message):
-    result = run_cli("--model=test", "--rounds=1", "--steps=1", "--warmup=1", "--test_ids=100", "--square_size=8",
-                     *args, program="benchmark.py")
+    result = run_in_process("--model=test", "--rounds=1", "--steps=1", "--warmup=1", "--test_ids=100",
+                            "--square_size=8", *args, program="benchmark.py")
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("benchmark.py: error: "), result.stderr
     assert message in result.stderr
@@ -81,7 +81,7 @@ def test_bad_input_is_one_line_before_any_timing(args, message):
 
 def test_the_table_has_a_row_per_rnn_mode_with_the_jsons_medians_and_machine(tmp_path):
     path = tmp_path / "benchmark_test.json"
-    timed = run_cli("--model=test", "--rnn_modes=basic,block", "--rounds=3", "--steps=1", "--warmup=1",
+    timed = run_cli("--model=test", "--rnn_modes=basic,block", "--rounds=1", "--steps=1", "--warmup=1",
                     "--test_ids=100", "--square_size=8", f"--json={path}", program="benchmark.py")
     assert timed.returncode == 0, timed.stderr
     result = run_cli(f"--table={path}", program="benchmark.py")

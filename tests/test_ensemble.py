@@ -12,7 +12,7 @@ import tensorflow as tf
 import configs
 import ensemble
 import ptb_word_lm
-from conftest import ROOT, assert_one_line_error, run_cli, write_corpus
+from conftest import ROOT, assert_one_line_error, run_cli, run_in_process, write_corpus
 
 tf.compat.v1.disable_eager_execution()
 SAMPLE = str(ROOT / "data" / "sample")
@@ -89,14 +89,14 @@ def test_a_validation_file_shorter_than_one_batch_is_refused_in_one_line(runs, t
     sample = Path(SAMPLE)
     short = write_corpus(tmp_path / "short", (sample / "ptb.train.txt").read_text(), "a b\n",
                          (sample / "ptb.test.txt").read_text())
-    result = run_cli(f"--data_path={short}", str(old), program="ensemble.py")
+    result = run_in_process(f"--data_path={short}", str(old), program="ensemble.py")
     assert_one_line_error(result, "ensemble.py", "the validation data has 3 words, too few for one batch")
 
 
 @pytest.mark.parametrize("first", [True, False])
 def test_a_member_that_is_not_a_run_is_refused_in_one_line(runs, tmp_path, first):
     members = [str(tmp_path / "typo"), runs[0]] if first else [runs[0], str(tmp_path / "typo")]
-    result = run_cli(f"--data_path={SAMPLE}", *members, program="ensemble.py")
+    result = run_in_process(f"--data_path={SAMPLE}", *members, program="ensemble.py")
     lines = result.stderr.strip().splitlines()
     assert result.returncode != 0 and len(lines) == 1, result.stderr
     assert f"no best checkpoint in --save_path={tmp_path / 'typo'}" in lines[0]
@@ -137,16 +137,16 @@ def rewritten_costs(run, path, **changes):
 def test_a_costs_file_that_does_not_fit_is_refused_in_one_line(runs, tmp_path, change, message):
     with np.load(Path(runs[1], "costs_latest.npz")) as saved:
         changed = rewritten_costs(runs[1], tmp_path / "changed.npz", **change(saved))
-    result = run_cli(f"--data_path={SAMPLE}", "--checkpoint=latest", f"{runs[0]}/costs_latest.npz", changed,
-                     program="ensemble.py")
+    result = run_in_process(f"--data_path={SAMPLE}", "--checkpoint=latest", f"{runs[0]}/costs_latest.npz", changed,
+                            program="ensemble.py")
     assert_one_line_error(result, "ensemble.py", message)
 
 
 @pytest.mark.parametrize("content", [b"", b"PK\x03\x04 broken", b"not numpy at all"])
 def test_a_file_that_is_not_a_costs_file_is_refused_in_one_line(runs, tmp_path, content):
     (tmp_path / "bad.npz").write_bytes(content)
-    result = run_cli(f"--data_path={SAMPLE}", "--checkpoint=latest", f"{runs[0]}/costs_latest.npz",
-                     str(tmp_path / "bad.npz"), program="ensemble.py")
+    result = run_in_process(f"--data_path={SAMPLE}", "--checkpoint=latest", f"{runs[0]}/costs_latest.npz",
+                            str(tmp_path / "bad.npz"), program="ensemble.py")
     assert_one_line_error(result, "ensemble.py", "is not a costs file written by ptb_word_lm.py")
 
 

@@ -10,7 +10,7 @@ import tensorflow as tf
 
 import export
 import generate
-from conftest import assert_one_line_error, in_session, run_cli
+from conftest import assert_one_line_error, in_session, run_cli, run_in_process
 
 tf.compat.v1.disable_eager_execution()
 
@@ -72,5 +72,5 @@ def test_export_refuses_a_non_empty_directory(trained, tmp_path):
     (["SAVE", "--export_dir=/tmp/unused", "--batch_size=0"], "--batch_size=0: give an integer of at least 1"),
 ])
 def test_bad_input_is_one_line_and_nonzero(trained, args, message):
-    result = run_cli(*[f"--save_path={trained}" if a == "SAVE" else a for a in args], program="export.py")
+    result = run_in_process(*[f"--save_path={trained}" if a == "SAVE" else a for a in args], program="export.py")
     assert_one_line_error(result, "export.py", message)

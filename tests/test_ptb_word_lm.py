@@ -12,7 +12,7 @@ import tensorflow as tf
 import configs
 import ptb_word_lm
 import reader
-from conftest import ROOT, run_cli, write_corpus
+from conftest import ROOT, run_cli, run_in_process, write_corpus
 
 tf.compat.v1.disable_eager_execution()
 TINY = dataclasses.replace(configs.get_config("test"), num_layers=2, hidden_size=8, num_steps=5,
@@ -198,8 +198,8 @@ def test_cli_end_to_end_on_the_sample(tmp_path):
     ("small", "--uniform_biases", True)])
 def test_the_bias_flag_given_overrides_the_models_default(tmp_path, model, flag, uniform_biases):
     shrunk = ["--hidden_size=4", "--num_steps=3", "--batch_size=4", "--max_max_epoch=1", "--max_steps_per_epoch=2"]
-    result = run_cli(f"--model={model}", "--data_path=data/sample", *shrunk, "--skip_test",
-                     f"--save_path={tmp_path / 'run'}", *([flag] if flag else []))
+    result = run_in_process(f"--model={model}", "--data_path=data/sample", *shrunk, "--skip_test",
+                            f"--save_path={tmp_path / 'run'}", *([flag] if flag else []))
     assert result.returncode == 0, result.stderr
     results = json.loads((tmp_path / "run" / "results.json").read_text())
     assert results["config"]["uniform_biases"] is uniform_biases
@@ -209,7 +209,7 @@ def test_the_bias_flag_given_overrides_the_models_default(tmp_path, model, flag,
 
 
 def test_cli_without_data_path_says_it_uses_the_sample():
-    result = run_cli("--model=test", "--max_max_epoch=1")
+    result = run_in_process("--model=test", "--max_max_epoch=1")
     assert result.returncode == 0, result.stderr
     if not (ROOT / "data" / "ptb" / "ptb.train.txt").exists():
         assert "not PTB numbers" in result.stdout
@@ -228,7 +228,7 @@ def test_cli_without_data_path_says_it_uses_the_sample():
     (["stray"], "unexpected argument"),
 ])
 def test_bad_input_is_one_line_and_nonzero(args, message):
-    result = run_cli("--model=test", "--data_path=data/sample", *args)
+    result = run_in_process("--model=test", "--data_path=data/sample", *args)
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr, result.stderr
@@ -244,10 +244,10 @@ def test_save_path_that_is_a_file(tmp_path):
 
 def test_bad_corpus_files(tmp_path):
     data = write_corpus(tmp_path, " a b \n" * 100, "", " a \n")
-    result = run_cli("--model=test", f"--data_path={data}")
+    result = run_in_process("--model=test", f"--data_path={data}")
     assert result.returncode != 0 and "empty" in result.stderr and "Traceback" not in result.stderr
     (tmp_path / "ptb.valid.txt").write_bytes(b"\xff\xfe\x00")
-    result = run_cli("--model=test", f"--data_path={data}")
+    result = run_in_process("--model=test", f"--data_path={data}")
     assert result.returncode != 0 and "UTF-8" in result.stderr and "Traceback" not in result.stderr
 
 

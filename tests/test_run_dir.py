@@ -16,11 +16,11 @@ import tensorflow as tf
 import configs
 import ptb_word_lm
 import run_dir
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_in_process
 
 tf.compat.v1.disable_eager_execution()
 
-SHORT_RUN = ["--model=test", "--data_path=data/sample", "--hidden_size=32", "--num_steps=5", "--batch_size=4",
+SHORT_RUN = ["--model=test", "--data_path=data/sample", "--hidden_size=32", "--num_steps=5", "--batch_size=8",
              "--max_max_epoch=3", "--keep_prob=0.5", "--seed=3"]
 
 
@@ -61,7 +61,7 @@ def kill_at_a_mid_epoch_checkpoint(save_path, epoch, epoch_size):
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory):
     save_path = tmp_path_factory.mktemp("full")
-    result = run_cli(*SHORT_RUN, f"--save_path={save_path}")
+    result = run_in_process(*SHORT_RUN, f"--save_path={save_path}")
     assert result.returncode == 0, result.stderr
     # --eval_only tests rewrite costs_latest.npz: keep the one training wrote
     shutil.copy(save_path / "costs_latest.npz", save_path / "costs_written_by_training.npz")
@@ -72,7 +72,7 @@ def test_killed_run_resumes_to_the_same_result(tmp_path, uninterrupted):
     _, full_output = uninterrupted
     returncode, _, _ = start_and_stop_after_first_epoch(tmp_path, signal.SIGKILL)
     assert returncode == -signal.SIGKILL
-    resumed = run_cli(*SHORT_RUN, f"--save_path={tmp_path}")
+    resumed = run_in_process(*SHORT_RUN, f"--save_path={tmp_path}")
     assert resumed.returncode == 0, resumed.stderr
     assert "Resuming from" in resumed.stdout and "Epoch: 1 Train" not in resumed.stdout
     assert final_test_perplexity(resumed.stdout) == pytest.approx(final_test_perplexity(full_output), rel=1e-4)
@@ -85,7 +85,7 @@ def test_a_run_killed_inside_an_epoch_resumes_at_its_mid_epoch_checkpoint_to_the
                                                                                                epoch):
     full = json.loads((uninterrupted[0] / "results.json").read_text())
     kill_at_a_mid_epoch_checkpoint(tmp_path, epoch, full["epochs"][0]["train_steps"])
-    resumed = run_cli(*SHORT_RUN, f"--save_path={tmp_path}")
+    resumed = run_in_process(*SHORT_RUN, f"--save_path={tmp_path}")
     assert resumed.returncode == 0, resumed.stderr
     assert "mid_epoch.ckpt-" in resumed.stdout and f"continuing at epoch {epoch}, batch " in resumed.stdout
     results = json.loads((tmp_path / "results.json").read_text())
@@ -104,7 +104,7 @@ def test_a_mid_epoch_checkpoint_cut_short_is_passed_over_for_the_epochs_own(tmp_
     with np.load(tmp_path / run_dir.MID_EPOCH_PROGRESS) as saved:  # as if killed before its weights were saved
         progress = dict(saved, global_step=saved["global_step"] + 1)
     np.savez(tmp_path / run_dir.MID_EPOCH_PROGRESS, **progress)
-    resumed = run_cli(*SHORT_RUN, f"--save_path={tmp_path}")
+    resumed = run_in_process(*SHORT_RUN, f"--save_path={tmp_path}")
     assert resumed.returncode == 0, resumed.stderr
     assert "model.ckpt-1: 1 epochs done, continuing at epoch 2\n" in resumed.stdout
     assert final_test_perplexity(resumed.stdout) == pytest.approx(full["test_perplexity"], rel=1e-5)
@@ -112,11 +112,11 @@ def test_a_mid_epoch_checkpoint_cut_short_is_passed_over_for_the_epochs_own(tmp_
 
 def test_eval_only_prints_the_trained_final_test_perplexity(uninterrupted):
     save_path, full_output = uninterrupted
-    result = run_cli("--data_path=data/sample", f"--save_path={save_path}", "--eval_only", "--checkpoint=latest")
+    result = run_in_process("--data_path=data/sample", f"--save_path={save_path}", "--eval_only", "--checkpoint=latest")
     assert result.returncode == 0, result.stderr
     assert "Valid Perplexity:" in result.stdout and "Train" not in result.stdout
     assert final_test_perplexity(result.stdout) == pytest.approx(final_test_perplexity(full_output), rel=1e-5)
-    best = run_cli("--data_path=data/sample", f"--save_path={save_path}", "--eval_only")
+    best = run_in_process("--data_path=data/sample", f"--save_path={save_path}", "--eval_only")
     valid = float(best.stdout.split("Valid Perplexity: ")[1].split()[0])
     history = json.loads((save_path / "results.json").read_text())["epochs"]
     assert valid == pytest.approx(min(e["valid_perplexity"] for e in history), rel=1e-4)
@@ -132,7 +132,7 @@ def test_eval_only_refuses_what_it_cannot_evaluate_in_one_line(tmp_path, uninter
     flags = [flag for flag in change if flag.startswith("--")]
     for split in set(change) - set(flags):
         (data / f"ptb.{split}.txt").write_text(change[split])
-    result = run_cli(f"--data_path={data}", f"--save_path={uninterrupted[0]}", "--eval_only", *flags)
+    result = run_in_process(f"--data_path={data}", f"--save_path={uninterrupted[0]}", "--eval_only", *flags)
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr, result.stderr
 
@@ -144,7 +144,7 @@ def snapshot(directory):
 def test_other_configuration_in_save_path_is_refused_untouched(uninterrupted):
     save_path, _ = uninterrupted
     before = snapshot(save_path)
-    result = run_cli(*SHORT_RUN[:-1], "--hidden_size=16", f"--save_path={save_path}")
+    result = run_in_process(*SHORT_RUN[:-1], "--hidden_size=16", f"--save_path={save_path}")
     assert result.returncode != 0 and "hidden_size: 32 there, 16 now" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert snapshot(save_path) == before
@@ -156,13 +156,13 @@ def test_corrupt_checkpoint_is_refused_untouched(tmp_path, uninterrupted):
     data_file = next(save_path.glob("model.ckpt-3.data-*"))
     data_file.write_bytes(data_file.read_bytes()[:100])
     before = snapshot(save_path)
-    result = run_cli(*SHORT_RUN, "--max_max_epoch=4", f"--save_path={save_path}")
+    result = run_in_process(*SHORT_RUN, "--max_max_epoch=4", f"--save_path={save_path}")
     assert result.returncode != 0 and "corrupt or incomplete" in result.stderr and "Traceback" not in result.stderr
     assert snapshot(save_path) == before
 
 
 def test_eval_only_without_checkpoint(tmp_path):
-    result = run_cli("--data_path=data/sample", f"--save_path={tmp_path}", "--eval_only")
+    result = run_in_process("--data_path=data/sample", f"--save_path={tmp_path}", "--eval_only")
     assert result.returncode != 0 and "no best checkpoint" in result.stderr
 
 
@@ -176,7 +176,7 @@ def test_ctrl_c_or_kill_keeps_the_checkpoint_and_says_how_to_resume(tmp_path, si
 
 
 def test_divergence_stops_with_the_epoch_and_step(tmp_path):
-    result = run_cli(*SHORT_RUN, "--learning_rate=1e30", f"--save_path={tmp_path}")
+    result = run_in_process(*SHORT_RUN, "--learning_rate=1e30", f"--save_path={tmp_path}")
     assert result.returncode != 0 and "diverged in epoch 1" in result.stderr and "step" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -193,7 +193,7 @@ def latest_epochs_on_disk(save_path):
 
 def test_segments_add_up_and_each_epoch_names_its_machine_and_layer(tmp_path, uninterrupted):
     start_and_stop_after_first_epoch(tmp_path, signal.SIGKILL)
-    assert run_cli(*SHORT_RUN, "--rnn_mode=basic", f"--save_path={tmp_path}").returncode == 0
+    assert run_in_process(*SHORT_RUN, "--rnn_mode=basic", f"--save_path={tmp_path}").returncode == 0
     results = json.loads((tmp_path / "results.json").read_text())
     assert [s["first_epoch"] for s in results["segments"]] == [1, 2]
     assert [s["rnn_mode"] for s in results["segments"]] == ["block", "basic"] and results["rnn_mode"] == "block"
@@ -207,12 +207,12 @@ def test_segments_add_up_and_each_epoch_names_its_machine_and_layer(tmp_path, un
 def test_a_finished_run_is_not_run_again_but_can_be_extended(tmp_path, uninterrupted):
     save_path = copy_of(uninterrupted, tmp_path)
     before = snapshot(save_path)
-    again = run_cli(*SHORT_RUN, f"--save_path={save_path}")
+    again = run_in_process(*SHORT_RUN, f"--save_path={save_path}")
     assert again.returncode == 0 and "finished run of 3 epochs" in again.stdout and "Test Perplexity" not in again.stdout
-    shortened = run_cli(*SHORT_RUN, "--max_max_epoch=2", f"--save_path={save_path}")
+    shortened = run_in_process(*SHORT_RUN, "--max_max_epoch=2", f"--save_path={save_path}")
     assert shortened.returncode != 0 and "holds a run of 3 epochs, more than --max_max_epoch=2" in shortened.stderr
     assert snapshot(save_path) == before
-    extended = run_cli(*SHORT_RUN, "--max_max_epoch=4", f"--save_path={save_path}")
+    extended = run_in_process(*SHORT_RUN, "--max_max_epoch=4", f"--save_path={save_path}")
     assert extended.returncode == 0 and "continuing at epoch 4" in extended.stdout, extended.stderr
     results = json.loads((save_path / "results.json").read_text())
     assert len(results["epochs"]) == 4 and results["test_perplexity"] is not None and len(results["segments"]) == 2
@@ -222,14 +222,14 @@ def test_a_finished_run_is_not_run_again_but_can_be_extended(tmp_path, uninterru
 def test_the_schedule_may_change_if_every_trained_epoch_keeps_its_rate(tmp_path, uninterrupted):
     save_path = copy_of(uninterrupted, tmp_path)  # 3 epochs at rates 1, 0.5, 0.25 (max_epoch=1)
     before = snapshot(save_path)
-    rewrites_history = run_cli(*SHORT_RUN, "--max_max_epoch=4", "--max_epoch=2", f"--save_path={save_path}")
+    rewrites_history = run_in_process(*SHORT_RUN, "--max_max_epoch=4", "--max_epoch=2", f"--save_path={save_path}")
     assert rewrites_history.returncode != 0 and "max_epoch: 1 there, 2 now" in rewrites_history.stderr
     assert "epoch 2 was trained at rate 0.5, the new schedule gives it 1" in rewrites_history.stderr
-    lower_rate = run_cli(*SHORT_RUN, "--max_max_epoch=4", "--learning_rate=0.5", f"--save_path={save_path}")
+    lower_rate = run_in_process(*SHORT_RUN, "--max_max_epoch=4", "--learning_rate=0.5", f"--save_path={save_path}")
     assert lower_rate.returncode != 0 and "epoch 1 was trained at rate 1, the new schedule gives it 0.5" in lower_rate.stderr
     assert snapshot(save_path) == before
     start_and_stop_after_first_epoch(tmp_path / "killed", signal.SIGKILL)
-    later_decay = run_cli(*SHORT_RUN, "--max_epoch=2", f"--save_path={tmp_path / 'killed'}")
+    later_decay = run_in_process(*SHORT_RUN, "--max_epoch=2", f"--save_path={tmp_path / 'killed'}")
     assert later_decay.returncode == 0, later_decay.stderr
     results = json.loads((tmp_path / "killed" / "results.json").read_text())
     assert [e["learning_rate"] for e in results["epochs"]] == [1, 1, 0.5]
@@ -238,9 +238,9 @@ def test_the_schedule_may_change_if_every_trained_epoch_keeps_its_rate(tmp_path,
 
 def test_resume_keeps_the_saved_seed_and_refuses_another(tmp_path, uninterrupted):
     save_path = copy_of(uninterrupted, tmp_path)
-    other = run_cli(*SHORT_RUN[:-1], "--seed=7", "--max_max_epoch=4", f"--save_path={save_path}")
+    other = run_in_process(*SHORT_RUN[:-1], "--seed=7", "--max_max_epoch=4", f"--save_path={save_path}")
     assert other.returncode != 0 and "seed: 3 there, 7 now" in other.stderr
-    unsaid = run_cli(*SHORT_RUN[:-1], "--max_max_epoch=4", f"--save_path={save_path}")
+    unsaid = run_in_process(*SHORT_RUN[:-1], "--max_max_epoch=4", f"--save_path={save_path}")
     assert unsaid.returncode == 0, unsaid.stderr
     assert json.loads((save_path / "results.json").read_text())["seed"] == 3
 
@@ -253,7 +253,7 @@ def test_files_of_another_run_are_kept_even_without_a_checkpoint(tmp_path, unint
         # results.json of another configuration; vocab.txt of another corpus
         content = content.replace('"hidden_size": 32', '"hidden_size": 16') if name == "results.json" else "a\nb\n"
         (save_path / name).write_text(content)
-        result = run_cli(*SHORT_RUN, f"--save_path={save_path}")
+        result = run_in_process(*SHORT_RUN, f"--save_path={save_path}")
         assert result.returncode != 0 and len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert (save_path / name).read_text() == content and os.listdir(save_path) == [name]
 
@@ -262,7 +262,7 @@ def test_a_run_killed_before_its_first_checkpoint_starts_over(tmp_path, uninterr
     save_path = tmp_path / "run"
     save_path.mkdir()
     shutil.copy(uninterrupted[0] / "vocab.txt", save_path)  # what the killed run had written
-    result = run_cli(*SHORT_RUN, f"--save_path={save_path}")
+    result = run_in_process(*SHORT_RUN, f"--save_path={save_path}")
     assert result.returncode == 0 and "Resuming" not in result.stdout, result.stderr
 
 
@@ -275,7 +275,7 @@ def test_resume_from_the_best_checkpoint_when_it_is_the_newest(tmp_path, uninter
         path.unlink()
     index = save_path / "checkpoint"
     index.write_text(index.read_text().replace("model.ckpt-3", "model.ckpt-2"))
-    result = run_cli(*SHORT_RUN, "--max_max_epoch=4", f"--save_path={save_path}")
+    result = run_in_process(*SHORT_RUN, "--max_max_epoch=4", f"--save_path={save_path}")
     assert result.returncode == 0, result.stderr
     assert "best.ckpt: 3 epochs done, continuing at epoch 4" in result.stdout
 
@@ -294,20 +294,20 @@ def small_disk(tmp_path):
 
 def test_a_full_disk_keeps_the_earlier_checkpoints_and_resumes(small_disk):
     save_path = small_disk / "run"
-    first = run_cli(*SHORT_RUN, "--max_max_epoch=1", "--hidden_size=100", f"--save_path={save_path}")
+    first = run_in_process(*SHORT_RUN, "--max_max_epoch=1", "--hidden_size=100", f"--save_path={save_path}")
     assert first.returncode == 0, first.stderr
     checkpoint_bytes = sum(p.stat().st_size for p in save_path.glob("model.ckpt-1.*"))
     filler = small_disk / "filler"
     filler.write_bytes(b"\0" * (shutil.disk_usage(small_disk).free - checkpoint_bytes // 2))
     before = snapshot(save_path)
-    full = run_cli(*SHORT_RUN, "--max_max_epoch=2", "--hidden_size=100", f"--save_path={save_path}")
+    full = run_in_process(*SHORT_RUN, "--max_max_epoch=2", "--hidden_size=100", f"--save_path={save_path}")
     assert full.returncode != 0 and "Traceback" not in full.stderr
     assert len(full.stderr.strip().splitlines()) == 1 and "is full" in full.stderr, full.stderr
     assert not [p for p in os.listdir(save_path) if "temp" in p]
     assert {name: before[name] for name in before if "ckpt" in name} == \
         {name: content for name, content in snapshot(save_path).items() if name in before and "ckpt" in name}
     filler.unlink()
-    again = run_cli(*SHORT_RUN, "--max_max_epoch=2", "--hidden_size=100", f"--save_path={save_path}")
+    again = run_in_process(*SHORT_RUN, "--max_max_epoch=2", "--hidden_size=100", f"--save_path={save_path}")
     assert again.returncode == 0, again.stderr
     assert "continuing at epoch 2" in again.stdout
 
@@ -346,13 +346,13 @@ def test_a_run_written_before_the_module_split_still_evaluates_and_resumes(tmp_p
     save_path = tmp_path / "run"
     shutil.copytree(ROOT / "tests" / "data" / "run_86728ef", save_path)
     recorded = json.loads((save_path / "results.json").read_text())
-    evaluated = run_cli("--eval_only", f"--save_path={save_path}", "--data_path=data/sample")
+    evaluated = run_in_process("--eval_only", f"--save_path={save_path}", "--data_path=data/sample")
     assert evaluated.returncode == 0, evaluated.stderr
     printed = dict(line.split(" Perplexity: ") for line in evaluated.stdout.splitlines() if " Perplexity: " in line)
     assert float(printed["Valid"]) == pytest.approx(recorded["epochs"][-1]["valid_perplexity"], abs=2e-3)
     assert float(printed["Test"]) == pytest.approx(recorded["test_perplexity"], abs=2e-3)
-    resumed = run_cli("--model=test", "--data_path=data/sample", "--hidden_size=8", "--max_max_epoch=3",
-                      f"--save_path={save_path}")
+    resumed = run_in_process("--model=test", "--data_path=data/sample", "--hidden_size=8", "--max_max_epoch=3",
+                             f"--save_path={save_path}")
     assert resumed.returncode == 0, resumed.stderr
     assert "2 epochs done, continuing at epoch 3" in resumed.stdout
     assert [e["epoch"] for e in json.loads((save_path / "results.json").read_text())["epochs"]] == [1, 2, 3]
@@ -384,23 +384,23 @@ def test_the_machine_record_says_whether_tensorflow_runs_on_onednn_as_the_enviro
     assert printed == [str(setting == "1")]
 
 
-@pytest.mark.parametrize("flag", ["tie_weights", "uniform_biases"])
-def test_a_run_with_a_model_flag_resumes_evaluates_and_serves_and_a_command_without_it_is_refused(tmp_path, flag):
-    save_path = tmp_path / flag
-    with_flag = [*SHORT_RUN, f"--{flag}", f"--save_path={save_path}"]
-    assert run_cli(*with_flag, "--max_max_epoch=1").returncode == 0
+def test_a_run_with_model_flags_resumes_evaluates_and_serves_and_a_command_without_one_is_refused(tmp_path):
+    save_path = tmp_path / "run"
+    with_flags = [*SHORT_RUN, *(f"--{flag}" for flag in ptb_word_lm.MODEL_FLAGS), f"--save_path={save_path}"]
+    assert run_in_process(*with_flags, "--max_max_epoch=1").returncode == 0
     before = snapshot(save_path)
-    without = run_cli(*SHORT_RUN, "--max_max_epoch=2", f"--save_path={save_path}")
-    assert without.returncode == 1 and f"{flag}: True there, False now" in without.stderr
-    assert len(without.stderr.strip().splitlines()) == 1 and snapshot(save_path) == before
-    resumed = run_cli(*with_flag, "--max_max_epoch=2")
+    for flag in ptb_word_lm.MODEL_FLAGS:
+        without = run_in_process(*(arg for arg in with_flags if arg != f"--{flag}"), "--max_max_epoch=2")
+        assert without.returncode == 1 and f"{flag}: True there, False now" in without.stderr
+        assert len(without.stderr.strip().splitlines()) == 1 and snapshot(save_path) == before
+    resumed = run_in_process(*with_flags, "--max_max_epoch=2")
     assert resumed.returncode == 0 and "continuing at epoch 2" in resumed.stdout, resumed.stderr
-    evaluated = run_cli("--data_path=data/sample", f"--save_path={save_path}", "--eval_only")
+    evaluated = run_in_process("--data_path=data/sample", f"--save_path={save_path}", "--eval_only")
     assert evaluated.returncode == 0 and "Test Perplexity: " in evaluated.stdout, evaluated.stderr
     for program, *args in (("score.py", str(ROOT / "data" / "sentences.txt")),
                            ("generate.py", "--prompt=the", "--next_words=3"),
                            ("export.py", f"--export_dir={tmp_path / 'exported'}")):
-        served = run_cli(f"--save_path={save_path}", *args, program=program)
+        served = run_in_process(f"--save_path={save_path}", *args, program=program)
         assert served.returncode == 0, f"{program}: {served.stderr}"
 
 
@@ -440,7 +440,7 @@ def test_a_committed_costs_file_is_the_final_model_of_the_results_file_of_its_na
 
 def test_eval_only_writes_the_word_costs_of_the_checkpoint_it_scored(uninterrupted):
     save_path, _ = uninterrupted
-    result = run_cli("--data_path=data/sample", f"--save_path={save_path}", "--eval_only")
+    result = run_in_process("--data_path=data/sample", f"--save_path={save_path}", "--eval_only")
     assert result.returncode == 0, result.stderr
     costs = run_dir.read_costs(str(save_path / "costs_best.npz"))
     assert ptb_word_lm.perplexity(costs["test"]) == pytest.approx(final_test_perplexity(result.stdout), rel=1e-5)
@@ -449,6 +449,6 @@ def test_eval_only_writes_the_word_costs_of_the_checkpoint_it_scored(uninterrupt
 
 def test_training_again_removes_the_costs_files_of_the_checkpoints_it_replaces(tmp_path, uninterrupted):
     save_path = shutil.copytree(uninterrupted[0], tmp_path / "run")
-    extended = run_cli(*SHORT_RUN, "--max_max_epoch=4", "--skip_test", f"--save_path={save_path}")
+    extended = run_in_process(*SHORT_RUN, "--max_max_epoch=4", "--skip_test", f"--save_path={save_path}")
     assert extended.returncode == 0, extended.stderr
     assert not (save_path / "costs_latest.npz").exists()

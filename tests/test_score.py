@@ -10,7 +10,7 @@ import tensorflow as tf
 import ptb_word_lm
 import run_dir
 import score
-from conftest import ROOT, SAMPLE, assert_one_line_error, run_cli
+from conftest import ROOT, SAMPLE, assert_one_line_error, run_in_process
 
 tf.compat.v1.disable_eager_execution()
 
@@ -51,7 +51,7 @@ def test_read_lines_from_stdin_skips_blank_lines(monkeypatch):
 def test_score_cli_prints_each_line_and_counts_unknown_words(trained, tmp_path):
     text = tmp_path / "text.txt"
     text.write_text(" the hotel said it would add N rooms \n\n the zorblax said the qwertyx \n")
-    result = run_cli(f"--save_path={trained}", str(text), program="score.py")
+    result = run_in_process(f"--save_path={trained}", str(text), program="score.py")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert len(lines) == 3 and lines[1].endswith("words   6  the zorblax said the qwertyx")
@@ -61,13 +61,13 @@ def test_score_cli_prints_each_line_and_counts_unknown_words(trained, tmp_path):
 
 def test_score_cli_shows_progress_on_stderr_for_a_long_text_only(trained):
     long_text = SAMPLE / "ptb.train.txt"  # 5,465 words and <eos>: 55 chunks of TEST_CHUNK ids
-    result = run_cli(f"--save_path={trained}", str(long_text), program="score.py")
+    result = run_in_process(f"--save_path={trained}", str(long_text), program="score.py")
     assert result.returncode == 0, result.stderr
     progress = [line for line in result.stderr.splitlines() if " perplexity: " in line]
     assert [line.split()[0] for line in progress] == [f"{i * 5 / 55:.3f}" for i in range(1, 12)]
     assert float(progress[-1].split()[2]) == pytest.approx(float(result.stdout.splitlines()[-1].split()[2]), abs=0.051)
     assert all(line.startswith("ppl ") for line in result.stdout.splitlines()[:-1])
-    short = run_cli(f"--save_path={trained}", str(SAMPLE / "ptb.valid.txt"), program="score.py")
+    short = run_in_process(f"--save_path={trained}", str(SAMPLE / "ptb.valid.txt"), program="score.py")
     assert short.returncode == 0 and " perplexity: " not in short.stderr
 
 
@@ -77,7 +77,7 @@ def test_score_cli_shows_progress_on_stderr_for_a_long_text_only(trained):
     (["SAVE", "/nonexistent.txt"], "cannot read /nonexistent.txt"),
 ])
 def test_bad_input_is_one_line_and_nonzero(trained, args, message):
-    result = run_cli(*[f"--save_path={trained}" if a == "SAVE" else a for a in args], program="score.py")
+    result = run_in_process(*[f"--save_path={trained}" if a == "SAVE" else a for a in args], program="score.py")
     assert_one_line_error(result, "score.py", message)
 
 
