@@ -41,7 +41,7 @@ def run_cli(*args, cwd=ROOT, program="ptb_word_lm.py", stdout=subprocess.PIPE):
                           stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=300)
 
 
-def run_in_process(*args, program="ptb_word_lm.py"):
+def run_in_process(*args, cwd=ROOT, program="ptb_word_lm.py"):
     """run_cli's result, with the program run as __main__ in this process: it spares the new process's
     TensorFlow import, most of a short command's time. An exit with a message becomes that line on
     stderr and exit code 1, as the interpreter makes it; an uncaught exception fails the test. Not for
@@ -51,7 +51,7 @@ def run_in_process(*args, program="ptb_word_lm.py"):
     defined_before = set(flags.FLAGS)
     sigterm = signal.getsignal(signal.SIGTERM)
     try:
-        with contextlib.chdir(ROOT), mock.patch.object(sys, "argv", [program, *args]), \
+        with contextlib.chdir(cwd), mock.patch.object(sys, "argv", [program, *args]), \
                 contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             runpy.run_path(str(ROOT / program), run_name="__main__")
         code = 0

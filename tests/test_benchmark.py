@@ -84,7 +84,7 @@ def test_the_table_has_a_row_per_rnn_mode_with_the_jsons_medians_and_machine(tmp
     timed = run_cli("--model=test", "--rnn_modes=basic,block", "--rounds=1", "--steps=1", "--warmup=1",
                     "--test_ids=100", "--square_size=8", f"--json={path}", program="benchmark.py")
     assert timed.returncode == 0, timed.stderr
-    result = run_cli(f"--table={path}", program="benchmark.py")
+    result = run_in_process(f"--table={path}", program="benchmark.py")
     assert result.returncode == 0 and result.stderr == ""
     header, rule, *rows = result.stdout.splitlines()
     assert header.startswith("| model | rnn_mode | machine |") and rule.count("---") == header.count("|") - 1

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, run_in_process
 from test_report import png_size
 
 NUMBER = re.compile(r"(-?\d+\.\d+)")
@@ -102,7 +102,9 @@ def test_the_sections_commands_give_the_outputs_it_shows(tmp_path):
     (tmp_path / "data").symlink_to(ROOT / "data")  # the commands' relative paths, outside the checkout
     for command, expected in commands:
         _, program, *args = shlex.split(command)
-        got = run([sys.executable, str(ROOT / program), *args], tmp_path)
+        result = run_in_process(*args, cwd=tmp_path, program=program)
+        assert result.returncode == 0, result.stderr
+        got = result.stdout.splitlines()
         tail = got[-len(expected):]
         assert len(tail) == len(expected) and all(map(same_output, tail, expected)), \
             f"$ {command}\nREADME:\n" + "\n".join(expected) + "\ngot:\n" + "\n".join(tail)
