@@ -170,7 +170,7 @@ def test_eval_only_without_checkpoint(tmp_path):
 def test_ctrl_c_or_kill_keeps_the_checkpoint_and_says_how_to_resume(tmp_path, sig, expected_returncode):
     # 50 epochs: a loaded machine may take seconds to send the signal, and the run must still be going
     returncode, _, err = start_and_stop_after_first_epoch(tmp_path, sig, "--max_max_epoch=50")
-    assert returncode == expected_returncode
+    assert returncode == expected_returncode, err
     assert "run the same command again to resume" in err and "Traceback" not in err
     assert tf.train.latest_checkpoint(str(tmp_path))
 
