@@ -1,4 +1,4 @@
-"""How every program here starts: its flags, graph mode, and a user's mistake as one line."""
+"""How every TensorFlow program here starts: its flags, graph mode, and a user's mistake as one line."""
 import signal
 import sys
 
