@@ -467,8 +467,9 @@ def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_
         saver = run_dir.latest_saver(save_path)
         best_saver = tf.compat.v1.train.Saver(max_to_keep=1, save_relative_paths=True)
         mid_epoch_saver = tf.compat.v1.train.Saver(max_to_keep=1, save_relative_paths=True)
-        writer = tf.compat.v1.summary.FileWriter(save_path) if save_path else None
-        with tf.compat.v1.Session() as session:
+        # closed however training ends (Ctrl-C, kill, divergence): no writer thread is left running at exit
+        with tf.compat.v1.Session() as session, \
+                (tf.compat.v1.summary.FileWriter(save_path) if save_path else contextlib.nullcontext()) as writer:
             progress = EpochProgress(**resumed_progress) if resumed_progress else EpochProgress()
             initialize(session, saver, resume_from, results, save_path, word_to_id, progress.steps)
             first_steps = (FirstSteps(results, m.input_.epoch_size, unigram, config.vocab_size)
@@ -516,8 +517,6 @@ def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_
                 interrupted(doing, save_path)
                 raise
     run_dir.record_segment(save_path, results, segment, time.time() - start_time)
-    if writer:
-        writer.close()
     if save_path and not skip_test:
         save_costs(save_path, "latest", costs, config, seed, word_to_id, valid_data, test_data)
     return results

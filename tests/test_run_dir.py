@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -335,6 +336,7 @@ def test_ctrl_c_says_where_and_the_record_stays_whole(interrupted, message, tmp_
     with pytest.raises(KeyboardInterrupt):
         ptb_word_lm.train(config, str(ROOT / "data" / "sample"), "block", 0, str(tmp_path))
     assert message in capsys.readouterr().err
+    assert not [t for t in threading.enumerate() if type(t).__name__ == "_EventLoggerThread"]  # the writer closed
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["wall_seconds"] > 0 and results["test_perplexity"] is None
     assert len(results["epochs"]) == (2 if interrupted == "test pass" else 1)
