@@ -11,7 +11,7 @@ from unittest import mock
 
 import numpy as np
 import pytest
-from absl import app, flags
+from absl import app, command_name, flags
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -45,22 +45,31 @@ def run_in_process(*args, cwd=ROOT, program="ptb_word_lm.py"):
     """run_cli's result, with the program run as __main__ in this process: it spares the new process's
     TensorFlow import, most of a short command's time. An exit with a message becomes that line on
     stderr and exit code 1, as the interpreter makes it; an uncaught exception fails the test. Not for
-    what only a process of its own shows: signals, pipes, the interpreter's exit."""
+    what only a process of its own shows: signals, pipes, the interpreter's exit, a restart (os.execv
+    would replace the test's process, so it fails the test here). Ctrl-C or kill during the run still
+    stops pytest: the program's exit codes for them, 130 and 143, become KeyboardInterrupt again."""
     stdout, stderr = io.StringIO(), io.StringIO()
     app.define_help_flags()  # absl defines these once per process: keep them out of the removal below
     defined_before = set(flags.FLAGS)
     sigterm = signal.getsignal(signal.SIGTERM)
     try:
         with contextlib.chdir(cwd), mock.patch.object(sys, "argv", [program, *args]), \
+                mock.patch.object(os, "execv", side_effect=AssertionError("the program restarted itself")), \
+                mock.patch.object(command_name, "make_process_name_useful"), \
                 contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             runpy.run_path(str(ROOT / program), run_name="__main__")
         code = 0
     except SystemExit as e:
         code = e.code or 0
+    except Exception as e:
+        e.add_note(f"{program} printed:\n{stdout.getvalue()}{stderr.getvalue()}")
+        raise
     finally:
         signal.signal(signal.SIGTERM, sigterm)
         for name in set(flags.FLAGS) - defined_before:  # the program's flags, defined again by its next run
             delattr(flags.FLAGS, name)
+    if code in (130, 143):
+        raise KeyboardInterrupt(f"{program} stopped by Ctrl-C or kill")
     if isinstance(code, str):
         print(code, file=stderr)
         code = 1

@@ -83,7 +83,7 @@ def test_the_table_has_a_row_per_rnn_mode_with_the_jsons_medians_and_machine(tmp
     path = tmp_path / "benchmark_test.json"
     timed = run_cli("--model=test", "--rnn_modes=basic,block", "--rounds=1", "--steps=1", "--warmup=1",
                     "--test_ids=100", "--square_size=8", f"--json={path}", program="benchmark.py")
-    assert timed.returncode == 0, timed.stderr
+    assert timed.returncode == 0 and timed.stderr == "", timed.stderr
     result = run_in_process(f"--table={path}", program="benchmark.py")
     assert result.returncode == 0 and result.stderr == ""
     header, rule, *rows = result.stdout.splitlines()

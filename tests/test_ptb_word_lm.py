@@ -12,7 +12,7 @@ import tensorflow as tf
 import configs
 import ptb_word_lm
 import reader
-from conftest import ROOT, run_cli, run_in_process, write_corpus
+from conftest import ROOT, assert_one_line_error, run_cli, run_in_process, write_corpus
 
 tf.compat.v1.disable_eager_execution()
 TINY = dataclasses.replace(configs.get_config("test"), num_layers=2, hidden_size=8, num_steps=5,
@@ -238,7 +238,7 @@ def test_save_path_that_is_a_file(tmp_path):
     target = tmp_path / "file"
     target.write_text("keep me")
     result = run_cli("--model=test", "--data_path=data/sample", f"--save_path={target}")
-    assert result.returncode != 0 and "is a file" in result.stderr
+    assert_one_line_error(result, "ptb_word_lm.py", "is a file")
     assert target.read_text() == "keep me"
 
 

@@ -81,10 +81,13 @@ def same_output(got, expected):
     return True
 
 
-def run(args, cwd):
-    result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=600)
+def output_lines(result):
     assert result.returncode == 0, result.stderr
     return result.stdout.splitlines()
+
+
+def run(args, cwd):
+    return output_lines(subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=600))
 
 
 def test_same_output_compares_text_exactly_and_numbers_to_one_percent():
@@ -102,9 +105,7 @@ def test_the_sections_commands_give_the_outputs_it_shows(tmp_path):
     (tmp_path / "data").symlink_to(ROOT / "data")  # the commands' relative paths, outside the checkout
     for command, expected in commands:
         _, program, *args = shlex.split(command)
-        result = run_in_process(*args, cwd=tmp_path, program=program)
-        assert result.returncode == 0, result.stderr
-        got = result.stdout.splitlines()
+        got = output_lines(run_in_process(*args, cwd=tmp_path, program=program))
         tail = got[-len(expected):]
         assert len(tail) == len(expected) and all(map(same_output, tail, expected)), \
             f"$ {command}\nREADME:\n" + "\n".join(expected) + "\ngot:\n" + "\n".join(tail)
