@@ -1,7 +1,7 @@
 """Model averaging, as in Table 1 of Zaremba et al. (2014): the perplexity of several trained runs
 whose next-word probabilities are averaged.
 
-    python ensemble.py --data_path=data/ptb --json=results/ensemble_small_2.json runs/small runs/small_seed1
+    python ensemble.py --data_path=data/ptb --checkpoint=latest --json=results/ensemble_small_2.json runs/small_seed0 runs/small_seed1
     python ensemble.py --data_path=data/ptb --checkpoint=latest results/costs/medium_seed0.npz ...
 
 Each member (a --save_path of ptb_word_lm.py; its best checkpoint, or with --checkpoint=latest the

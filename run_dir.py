@@ -8,7 +8,7 @@ A run directory holds:
 - model.ckpt-EPOCH: the latest KEPT_CHECKPOINTS checkpoints (index file "checkpoint");
 - best.ckpt: the checkpoint of the lowest validation perplexity (index file "checkpoint_best");
 - mid_epoch.ckpt-STEP and mid_epoch.npz: inside an epoch, its newest mid-epoch checkpoint (index
-  file "checkpoint_mid_epoch"), removed when the epoch's own are written (save_mid_epoch);
+  file "checkpoint_mid_epoch"), removed when the epoch's own are written (remove_mid_epoch);
 - costs_latest.npz (written after the test pass) and costs_best.npz (by --eval_only): the word
   costs of that checkpoint, as write_costs describes them;
 - TensorBoard events.
