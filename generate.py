@@ -5,8 +5,8 @@
 
 The prompt is read after an <eos>, as the start of a sentence, one word at a time with the
 LSTM state carried; words not in the vocabulary are read as <unk>. Sampling draws each word
-from the model's distribution sharpened or flattened by --temperature and cut to the --top_k likeliest
-words; the same --seed gives the same text. <eos> is printed as a line break.
+from the model's distribution sharpened or flattened by --temperature and cut to the --top_k
+likeliest words; the same --seed gives the same text. <eos> is printed as a line break.
 """
 import sys
 
