@@ -1,7 +1,7 @@
 """The README and docs/ run as written: the README's "Using a trained model" commands and the export's
 Python example in docs/usage.md, with their outputs compared to the ones they show; every table of
 the README and docs/ against what the report.py or benchmark.py command of its section prints; the
-learning-curve picture against its command."""
+learning-curve picture against its command; every link against the file and heading it names."""
 import glob
 import math
 import re
@@ -144,6 +144,33 @@ def test_the_readme_shows_the_picture_its_command_draws(tmp_path):
     assert f"]({picture})" in readme
     run_documented(command.replace(f"--plot={picture}", f"--plot={tmp_path / 'curves.png'}"), ROOT)
     assert png_size(tmp_path / "curves.png") == png_size(ROOT / picture) == (800, 500)
+
+
+def anchor(heading):
+    """The id GitHub gives a heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+@pytest.mark.parametrize("page", ["README.md", *sorted(f"docs/{p.name}" for p in ROOT.glob("docs/*.md"))])
+def test_every_link_leads_to_a_file_and_heading_that_exist(page):
+    text = (ROOT / page).read_text()
+    broken = []
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if "://" in target:
+            continue
+        path, _, fragment = target.partition("#")
+        linked = (ROOT / page).parent / path if path else ROOT / page
+        if not linked.exists():
+            broken.append(target)
+        elif fragment and fragment not in map(anchor, re.findall(r"^#+ (.*)$", linked.read_text(), re.MULTILINE)):
+            broken.append(target)
+    assert not broken, f"{page}: links to no file or heading: {broken}"
+
+
+def test_anchor_is_githubs_heading_id():
+    assert anchor("Runs stopped or lost, and why") == "runs-stopped-or-lost-and-why"
+    assert anchor("oneDNN or Eigen") == "onednn-or-eigen"
+    assert anchor("Word costs: what an average needs") == "word-costs-what-an-average-needs"
 
 
 def test_the_readme_is_read_in_five_minutes():
