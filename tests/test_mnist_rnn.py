@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import mnist_rnn
-from conftest import SHARED, run_cli, run_in_process, run_into_closed_pipe
+from conftest import SHARED, assert_one_line_error, run_cli, run_in_process, run_into_closed_pipe
 from reader import UsageError
 
 REAL_MNIST = SHARED / "mnist"
@@ -135,9 +135,7 @@ def test_cli_end_to_end(tmp_path):
 ])
 def test_cli_usage_error_is_one_line(flag, message):
     result = run_in_process(flag, program="mnist_rnn.py")
-    assert result.returncode == 1
-    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
-    assert result.stderr.startswith("mnist_rnn.py: error: " + message)
+    assert_one_line_error(result, "mnist_rnn.py", message)
 
 
 def test_output_into_a_closed_pipe_ends_quietly(tmp_path):

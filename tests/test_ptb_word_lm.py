@@ -228,10 +228,7 @@ def test_cli_without_data_path_says_it_uses_the_sample():
     (["stray"], "unexpected argument"),
 ])
 def test_bad_input_is_one_line_and_nonzero(args, message):
-    result = run_in_process("--model=test", "--data_path=data/sample", *args)
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr, result.stderr
+    assert_one_line_error(run_in_process("--model=test", "--data_path=data/sample", *args), "ptb_word_lm.py", message)
 
 
 def test_save_path_that_is_a_file(tmp_path):
@@ -244,11 +241,9 @@ def test_save_path_that_is_a_file(tmp_path):
 
 def test_bad_corpus_files(tmp_path):
     data = write_corpus(tmp_path, " a b \n" * 100, "", " a \n")
-    result = run_in_process("--model=test", f"--data_path={data}")
-    assert result.returncode != 0 and "empty" in result.stderr and "Traceback" not in result.stderr
+    assert_one_line_error(run_in_process("--model=test", f"--data_path={data}"), "ptb_word_lm.py", "empty")
     (tmp_path / "ptb.valid.txt").write_bytes(b"\xff\xfe\x00")
-    result = run_in_process("--model=test", f"--data_path={data}")
-    assert result.returncode != 0 and "UTF-8" in result.stderr and "Traceback" not in result.stderr
+    assert_one_line_error(run_in_process("--model=test", f"--data_path={data}"), "ptb_word_lm.py", "UTF-8")
 
 
 def test_a_new_run_without_a_seed_takes_its_models_default_seed():
