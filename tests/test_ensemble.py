@@ -153,8 +153,10 @@ def test_a_file_that_is_not_a_costs_file_is_refused_in_one_line(runs, tmp_path, 
 def averages_of_committed_costs_files():
     """results/ensemble_*.json whose every member is a costs file: what anyone can check without the runs."""
     averages = [(path, json.loads(path.read_text())) for path in sorted((ROOT / "results").glob("ensemble_*.json"))]
-    return [pytest.param(saved, id=path.stem) for path, saved in averages
-            if all("costs" in member for member in saved["members"])]
+    params = [pytest.param(saved, id=path.stem) for path, saved in averages
+              if all("costs" in member for member in saved["members"])]
+    assert params, "results/ holds the medium averages, made from committed costs files"
+    return params
 
 
 @pytest.mark.parametrize("saved", averages_of_committed_costs_files())

@@ -208,11 +208,11 @@ def test_the_bias_flag_given_overrides_the_models_default(tmp_path, model, flag,
     assert len(biases) == 2 * (2 if uniform_biases else 1)
 
 
-def test_cli_without_data_path_says_it_uses_the_sample():
+def test_cli_without_data_path_says_it_uses_the_sample(tmp_path, monkeypatch):
+    monkeypatch.setattr(reader, "DEFAULT_PTB_DIR", str(tmp_path))  # as if `reader.py download` was never run
     result = run_in_process("--model=test", "--max_max_epoch=1")
     assert result.returncode == 0, result.stderr
-    if not (ROOT / "data" / "ptb" / "ptb.train.txt").exists():
-        assert "not PTB numbers" in result.stdout
+    assert f"Data: {reader.SAMPLE_DIR}:" in result.stdout and "not PTB numbers" in result.stdout
 
 
 @pytest.mark.parametrize("args, message", [

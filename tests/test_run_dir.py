@@ -425,6 +425,7 @@ def test_a_finished_run_writes_the_word_costs_of_its_final_model(uninterrupted):
 
 
 COMMITTED_COSTS = sorted((ROOT / "results" / "costs").glob("*.npz"))
+assert COMMITTED_COSTS, "results/costs/ holds the committed members' word costs"
 
 
 @pytest.mark.parametrize("path", COMMITTED_COSTS, ids=lambda path: path.stem)
