@@ -113,6 +113,11 @@ def load_split(data_dir, prefix):
                          f"use matching, non-empty images and labels files")
     if labels.max() > 9:
         raise UsageError(f"{where}: label {labels.max()} is not a digit; fetch the files again")
+    return model_inputs(images, labels)
+
+
+def model_inputs(images, labels):
+    """The model's inputs from the files' bytes: pixels scaled to [0, 1], labels as int64."""
     return images.astype(np.float32) / 255.0, labels.astype(np.int64)
 
 

@@ -4,6 +4,7 @@ import io
 import os
 import runpy
 import signal
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -19,13 +20,29 @@ SAMPLE = ROOT / "data" / "sample"
 sys.path.insert(0, str(ROOT))
 
 
-def write_corpus(directory, train, valid, test):
-    """Write the three PTB files into directory and return its path as a string."""
+def write_corpus(directory, train, valid, test, pattern="ptb.{}.txt"):
+    """Write the three files named pattern.format(split) into directory and return its path as a string."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     for split, text in (("train", train), ("valid", valid), ("test", test)):
-        (directory / f"ptb.{split}.txt").write_text(text)
+        (directory / pattern.format(split)).write_text(text)
     return str(directory)
+
+
+def tiny_corpus(tmp_path):
+    """A corpus of 14 words, none of them in order, in tmp_path/corpus: 60 training lines, 10 of each other."""
+    words = "the cat sat on a mat and the dog ran to the big red house".split()
+    rng = np.random.RandomState(0)
+    line = lambda: " " + " ".join(rng.choice(words, 8)) + " \n"
+    return write_corpus(tmp_path / "corpus", "".join(line() for _ in range(60)),
+                        "".join(line() for _ in range(10)), "".join(line() for _ in range(10)))
+
+
+def png_size(path):
+    """(width, height) from a PNG's IHDR chunk, which follows the 8-byte signature."""
+    header = path.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n" and header[12:16] == b"IHDR", f"{path} is not a PNG"
+    return struct.unpack(">II", header[16:24])
 
 
 @pytest.fixture

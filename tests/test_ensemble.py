@@ -12,14 +12,13 @@ import tensorflow as tf
 import configs
 import ensemble
 import ptb_word_lm
-from conftest import ROOT, assert_one_line_error, run_cli, run_in_process, write_corpus
+from conftest import ROOT, SAMPLE, assert_one_line_error, run_cli, run_in_process, tiny_corpus, write_corpus
 
 tf.compat.v1.disable_eager_execution()
-SAMPLE = str(ROOT / "data" / "sample")
 CONFIG = dataclasses.replace(configs.get_config("test"), hidden_size=16, num_steps=5, batch_size=4, max_max_epoch=2)
 
 
-def train(save_path, seed, data_path=SAMPLE, config=CONFIG):
+def train(save_path, seed, data_path=str(SAMPLE), config=CONFIG):
     with contextlib.redirect_stdout(io.StringIO()):
         ptb_word_lm.train(config, data_path, "block", seed, str(save_path))
     return str(save_path)
@@ -72,10 +71,7 @@ def test_the_average_is_of_probabilities(runs):
 
 
 def test_members_of_another_vocabulary_are_refused_in_one_line(runs, tmp_path):
-    words = "the cat sat on a mat and a dog ran".split()
-    rng = np.random.RandomState(0)
-    text = lambda n: "".join(" " + " ".join(rng.choice(words, 8)) + " \n" for _ in range(n))
-    other = train(tmp_path / "other", 0, write_corpus(tmp_path / "corpus", text(60), text(10), text(10)))
+    other = train(tmp_path / "other", 0, tiny_corpus(tmp_path))
     result = run_cli(f"--data_path={SAMPLE}", runs[0], other, program="ensemble.py")
     lines = result.stderr.strip().splitlines()
     assert result.returncode != 0 and len(lines) == 1 and "another vocabulary" in lines[0], result.stderr

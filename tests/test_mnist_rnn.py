@@ -28,10 +28,6 @@ def write_split(data_dir, prefix, images, labels, suffix=".gz"):
     mnist_rnn.write_idx(str(data_dir / f"{prefix}-labels-idx1-ubyte{suffix}"), labels)
 
 
-def as_float(images, labels):
-    return images.astype(np.float32) / 255.0, labels.astype(np.int64)
-
-
 @pytest.mark.parametrize("suffix", [".gz", ""])
 def test_idx_round_trip(tmp_path, suffix):
     images, labels = bright_row_task(5, seed=0)
@@ -102,7 +98,7 @@ def test_download_checks_md5_and_reports_no_network(tmp_path, monkeypatch):
 
 
 def test_model_learns_toy_task_and_seed_repeats(capsys):
-    train, test = as_float(*bright_row_task(300, seed=1)), as_float(*bright_row_task(200, seed=2))
+    train, test = (mnist_rnn.model_inputs(*bright_row_task(n, seed)) for n, seed in ((300, 1), (200, 2)))
     args = dict(hidden_size=32, learning_rate=0.01, batch_size=32, num_epoch=4)
     history, (_, test_acc) = mnist_rnn.train_and_test(train, test, seed=5, **args)
     assert test_acc > 0.6  # chance is 0.1

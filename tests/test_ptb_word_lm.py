@@ -12,7 +12,7 @@ import tensorflow as tf
 import configs
 import ptb_word_lm
 import reader
-from conftest import ROOT, assert_one_line_error, run_cli, run_in_process, write_corpus
+from conftest import ROOT, assert_one_line_error, run_cli, run_in_process, tiny_corpus, write_corpus
 
 tf.compat.v1.disable_eager_execution()
 TINY = dataclasses.replace(configs.get_config("test"), num_layers=2, hidden_size=8, num_steps=5,
@@ -26,6 +26,33 @@ def random_ids(n, seed=0):
 def build(config=TINY, rnn_mode="block", data=None, seed=1):
     data = random_ids(200) if data is None else data
     return ptb_word_lm.build_models(config, data, data, data, rnn_mode, seed)
+
+
+def test_basic_and_block_give_the_same_outputs_and_gradients():
+    config = dataclasses.replace(TINY, init_scale=0.5)
+    input_ = ptb_word_lm.PTBInput(random_ids(200), config.batch_size, config.num_steps)
+    rng = np.random.RandomState(3)
+    x, y = rng.randint(0, 11, (2, 3, 5))
+    with tf.Graph().as_default():
+        models, grads = {}, {}
+        for mode in ("basic", "block"):
+            with tf.compat.v1.variable_scope("Model", reuse=mode == "block",
+                                             initializer=tf.compat.v1.random_uniform_initializer(-0.5, 0.5, seed=1)):
+                models[mode] = ptb_word_lm.PTBModel(False, config, input_, mode)
+            grads[mode] = tf.gradients(models[mode].cost, tf.compat.v1.trainable_variables())
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            carried_state = rng.randn(config.num_layers, 2, 3, 8)  # a non-zero state from a previous batch
+            values = {}
+            for mode, model in models.items():
+                feed = {model.input_data: x, model.targets: y}
+                for (c, h), (c_value, h_value) in zip(model.initial_state, carried_state):
+                    feed[c], feed[h] = c_value, h_value
+                values[mode] = session.run([model.cost, model.final_state, grads[mode]], feed)
+    basic, block = (tf.nest.flatten(values[m]) for m in ("basic", "block"))
+    assert len(basic) == len(block) > 10
+    for a, b in zip(basic, block):
+        np.testing.assert_allclose(a, b, atol=1e-5)
 
 
 def test_train_valid_test_share_one_set_of_weights():
@@ -140,14 +167,6 @@ def test_dropout_only_in_training_and_a_function_of_the_step():
                     costs[name, step] = [session.run(models[name].cost, feed) for _ in range(2)]
     assert costs["Train", 0][0] == costs["Train", 0][1] != costs["Train", 1][0]  # same step, same mask
     assert costs["Valid", 0] == costs["Valid", 1] and costs["Valid", 0][0] != costs["Train", 0][0]
-
-
-def tiny_corpus(tmp_path):
-    words = "the cat sat on a mat and the dog ran to the big red house".split()
-    rng = np.random.RandomState(0)
-    line = lambda: " " + " ".join(rng.choice(words, 8)) + " \n"
-    return write_corpus(tmp_path / "corpus", "".join(line() for _ in range(60)),
-                        "".join(line() for _ in range(10)), "".join(line() for _ in range(10)))
 
 
 def test_same_seed_same_perplexities_other_seed_other(tmp_path):

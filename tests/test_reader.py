@@ -9,14 +9,6 @@ import reader
 from conftest import ROOT, write_corpus
 
 
-def write_named_corpus(directory, pattern, train, valid, test):
-    """Write the three files named pattern.format(split) into directory; return its path."""
-    directory.mkdir(parents=True, exist_ok=True)
-    for split, text in (("train", train), ("valid", valid), ("test", test)):
-        (directory / pattern.format(split)).write_text(text)
-    return str(directory)
-
-
 def test_vocabulary_is_ordered_by_frequency_then_alphabetically():
     words = "b a c a b a <eos> c".split()
     assert reader.build_vocab(words) == {"a": 0, "b": 1, "c": 2, "<eos>": 3}
@@ -84,7 +76,7 @@ def test_missing_directory_and_file(tmp_path):
 def test_each_naming_loads_the_same_ids(tmp_path, naming, pattern):
     texts = " a <unk> b a \n\n", " b zebra \n", " a \n"
     expected = reader.load_corpus(write_corpus(tmp_path / "reference", *texts))
-    data = write_named_corpus(tmp_path / naming, pattern, *texts)
+    data = write_corpus(tmp_path / naming, *texts, pattern=pattern)
     assert reader.corpus_files(data) == (naming, {split: os.path.join(data, pattern.format(split))
                                                   for split in ("train", "valid", "test")})
     loaded = reader.load_corpus(data)
@@ -107,7 +99,7 @@ def test_no_complete_naming_names_all_three_and_what_is_missing(tmp_path):
 
 
 def test_mixed_namings_are_refused_listing_the_files_found(tmp_path):
-    data = write_named_corpus(tmp_path, "{}.txt", " a \n", " a \n", " a \n")
+    data = write_corpus(tmp_path, " a \n", " a \n", " a \n", pattern="{}.txt")
     (tmp_path / "ptb.train.txt").write_text("a\n")
     with pytest.raises(reader.UsageError, match="mixes 2 namings") as error:
         reader.corpus_files(data)

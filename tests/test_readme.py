@@ -11,8 +11,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, run_in_process
-from test_report import png_size
+from conftest import ROOT, png_size, run_in_process
 
 NUMBER = re.compile(r"(-?\d+\.\d+)")
 

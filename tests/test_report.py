@@ -1,12 +1,11 @@
 import dataclasses
 import json
-import struct
 
 import pytest
 
 import configs
 import report
-from conftest import run_into_closed_pipe
+from conftest import png_size, run_into_closed_pipe
 
 PTB = {"naming": "ptb", "vocab_size": 10000, "train_ids": 929589, "valid_ids": 73760, "test_ids": 82430}
 
@@ -345,13 +344,6 @@ def test_table1_refuses_a_folder_without_its_files_or_with_a_broken_one(tmp_path
     write(tmp_path / "medium.json", "{not json")
     with pytest.raises(report.UsageError, match="medium.json: not JSON"):
         report.table1(str(tmp_path))
-
-
-def png_size(path):
-    """(width, height) from a PNG's IHDR chunk, which follows the 8-byte signature."""
-    header = path.read_bytes()[:24]
-    assert header[:8] == b"\x89PNG\r\n\x1a\n" and header[12:16] == b"IHDR", f"{path} is not a PNG"
-    return struct.unpack(">II", header[16:24])
 
 
 def test_plot_draws_the_curves_of_two_runs_into_a_png(tmp_path, capsys):
