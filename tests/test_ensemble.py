@@ -89,6 +89,27 @@ def test_a_validation_file_shorter_than_one_batch_is_refused_in_one_line(runs, t
     assert_one_line_error(result, "ensemble.py", "the validation data has 3 words, too few for one batch")
 
 
+@pytest.mark.parametrize("args, message", [
+    ([], "give the runs to average"),
+    (["--checkpoint=final", "RUN0"], "unknown --checkpoint=final; use best or latest"),
+    (["RUN0", "RUN0"], "a member is given twice"),
+    (["--json=/nonexistent/e.json", "RUN0"], "--json=/nonexistent/e.json is a directory or in a directory that"),
+])
+def test_bad_arguments_are_one_line_before_any_member_is_read(runs, args, message):
+    result = run_in_process(f"--data_path={SAMPLE}", *[runs[0] if a == "RUN0" else a for a in args],
+                            program="ensemble.py")
+    assert_one_line_error(result, "ensemble.py", message)
+
+
+def test_a_member_trained_on_other_data_is_refused_in_one_line(runs, tmp_path):
+    other = shutil.copytree(runs[0], tmp_path / "other")
+    results = json.loads((other / "results.json").read_text())
+    results["data"]["valid_ids"] += 1
+    (other / "results.json").write_text(json.dumps(results))
+    result = run_in_process(f"--data_path={SAMPLE}", runs[1], str(other), program="ensemble.py")
+    assert_one_line_error(result, "ensemble.py", "was trained on other data")
+
+
 @pytest.mark.parametrize("first", [True, False])
 def test_a_member_that_is_not_a_run_is_refused_in_one_line(runs, tmp_path, first):
     members = [str(tmp_path / "typo"), runs[0]] if first else [runs[0], str(tmp_path / "typo")]

@@ -70,6 +70,9 @@ def test_export_refuses_a_non_empty_directory(trained, tmp_path):
     (["--export_dir=/tmp/unused"], "give the directory of a training run"),
     (["--save_path=/nonexistent", "--export_dir=/tmp/unused"], "no best checkpoint"),
     (["SAVE", "--export_dir=/tmp/unused", "--batch_size=0"], "--batch_size=0: give an integer of at least 1"),
+    (["SAVE"], "give the directory to write"),
+    (["SAVE", "--export_dir=/proc/ptb_export/model"], "cannot write in /proc/ptb_export"),
+    (["SAVE", "--export_dir=/tmp/unused", "stray"], "unexpected argument 'stray'"),
 ])
 def test_bad_input_is_one_line_and_nonzero(trained, args, message):
     result = run_in_process(*[f"--save_path={trained}" if a == "SAVE" else a for a in args], program="export.py")

@@ -63,6 +63,8 @@ def test_next_words_are_the_k_likeliest_with_their_probabilities(trained):
     (["SAVE", "--prompt=the", "--next_words=0"], "--next_words=0: give an integer of at least 1"),
     (["SAVE", "--prompt=the", "--num_words=-2"], "--num_words=-2: give an integer"),
     (["SAVE", "--prompt=the", "--temperature=0"], "--temperature=0: give a finite number greater than 0"),
+    (["SAVE"], "give the words to continue"),
+    (["SAVE", "--prompt=the", "stray"], "unexpected argument 'stray'"),
 ])
 def test_bad_input_is_one_line_and_nonzero(trained, args, message):
     result = run_in_process(*[f"--save_path={trained}" if a == "SAVE" else a for a in args], program="generate.py")

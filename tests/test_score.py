@@ -75,10 +75,24 @@ def test_score_cli_shows_progress_on_stderr_for_a_long_text_only(trained):
     (["data/sample/ptb.test.txt"], "give the directory of a training run"),
     (["--save_path=/nonexistent", "data/sample/ptb.test.txt"], "no best checkpoint"),
     (["SAVE", "/nonexistent.txt"], "cannot read /nonexistent.txt"),
+    (["SAVE"], "give one text file to score"),
+    (["SAVE", "data/sample/ptb.test.txt", "data/sample/ptb.valid.txt"], "give one text file to score"),
 ])
 def test_bad_input_is_one_line_and_nonzero(trained, args, message):
     result = run_in_process(*[f"--save_path={trained}" if a == "SAVE" else a for a in args], program="score.py")
     assert_one_line_error(result, "score.py", message)
+
+
+@pytest.mark.parametrize("content, message", [(b"the \xff hotel\n", "is not UTF-8 text"), (b" \n\n", "has no words")])
+def test_a_text_that_cannot_be_scored_is_one_line_and_nonzero(trained, tmp_path, content, message):
+    (tmp_path / "text.txt").write_bytes(content)
+    result = run_in_process(f"--save_path={trained}", str(tmp_path / "text.txt"), program="score.py")
+    assert_one_line_error(result, "score.py", message)
+
+
+def test_a_vocabulary_without_eos_cannot_end_lines():
+    with pytest.raises(score.UsageError, match="has no <eos>"):
+        score.text_ids([["a", "b"]], {"a": 0, "b": 1}, "text")
 
 
 def test_a_missing_save_path_is_refused_before_standard_input_is_read():
