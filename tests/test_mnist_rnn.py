@@ -67,6 +67,17 @@ def test_count_mismatch(tmp_path):
         mnist_rnn.load_split(str(tmp_path), "t10k")
 
 
+def test_images_of_another_size_and_labels_that_are_not_digits(tmp_path):
+    images, labels = bright_row_task(3, seed=0)
+    write_split(tmp_path, "train", images[:, :, :20], labels)
+    with pytest.raises(UsageError, match="images are 28x20, not 28x28"):
+        mnist_rnn.load_split(str(tmp_path), "train")
+    labels[1] = 10
+    write_split(tmp_path, "train", images, labels)
+    with pytest.raises(UsageError, match="label 10 is not a digit"):
+        mnist_rnn.load_split(str(tmp_path), "train")
+
+
 def test_missing_dir_and_file(tmp_path):
     with pytest.raises(UsageError, match="does not exist; pass --data_dir"):
         mnist_rnn.load_split(str(tmp_path / "nowhere"), "train")
@@ -128,6 +139,8 @@ def test_cli_end_to_end(tmp_path):
     ("--batch_size=0", "--batch_size=0 must be positive and finite; "),
     ("--learning_rate=nan", "--learning_rate=nan must be positive and finite; "),
     ("--learning_rate=inf", "--learning_rate=inf must be positive and finite; "),
+    ("--seed=-1", "--seed=-1 is out of range; "),
+    ("stray", "unexpected argument 'stray'; "),
 ])
 def test_cli_usage_error_is_one_line(flag, message):
     result = run_in_process(flag, program="mnist_rnn.py")
