@@ -246,6 +246,7 @@ def test_cli_without_data_path_says_it_uses_the_sample(tmp_path, monkeypatch):
     (["--batch_size=500"], "too few for one batch"),
     (["stray"], "unexpected argument"),
     (["--checkpoint=latest"], "--checkpoint only applies with --eval_only"),
+    (["--save_path=/proc/ptb_run"], "--save_path=/proc/ptb_run cannot be written"),
 ])
 def test_bad_input_is_one_line_and_nonzero(args, message):
     assert_one_line_error(run_in_process("--model=test", "--data_path=data/sample", *args), "ptb_word_lm.py", message)

@@ -161,6 +161,48 @@ def test_corrupt_checkpoint_is_refused_untouched(tmp_path, uninterrupted):
     assert snapshot(save_path) == before
 
 
+def with_config(**fields):
+    """An edit of a run's results.json: each config field set, or removed where None."""
+    def edit(save_path):
+        path = save_path / "results.json"
+        results = json.loads(path.read_text())
+        for name, value in fields.items():
+            if value is None:
+                del results["config"][name]
+            else:
+                results["config"][name] = value
+        path.write_text(json.dumps(results))
+    return edit
+
+
+def without(name):
+    return lambda save_path: (save_path / name).unlink()
+
+
+def vocab_without_its_last_word(save_path):
+    path = save_path / "vocab.txt"
+    path.write_text("".join(path.read_text().splitlines(keepends=True)[:-1]))
+
+
+@pytest.mark.parametrize("edit, message", [
+    pytest.param(without("results.json"), "results.json is missing or unreadable", id="no results.json"),
+    pytest.param(with_config(colour="red"), "has a config field this version does not know (colour)",
+                 id="unknown field"),
+    pytest.param(with_config(hidden_size=None), "has an incomplete config", id="missing field"),
+    pytest.param(with_config(hidden_size=16), "does not fit the configuration in its results.json",
+                 id="other hidden_size"),
+    pytest.param(without("vocab.txt"), "vocab.txt is missing or unreadable", id="no vocab.txt"),
+    pytest.param(vocab_without_its_last_word, "words but results.json says", id="short vocab.txt"),
+])
+def test_a_run_directory_changed_by_hand_is_refused_untouched(tmp_path, uninterrupted, edit, message):
+    save_path = copy_of(uninterrupted, tmp_path)
+    edit(save_path)
+    before = snapshot(save_path)
+    result = run_in_process("--data_path=data/sample", f"--save_path={save_path}", "--eval_only")
+    assert_one_line_error(result, "ptb_word_lm.py", message)
+    assert snapshot(save_path) == before
+
+
 def test_eval_only_without_checkpoint(tmp_path):
     result = run_in_process("--data_path=data/sample", f"--save_path={tmp_path}", "--eval_only")
     assert_one_line_error(result, "ptb_word_lm.py", "no best checkpoint")
