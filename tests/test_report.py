@@ -381,9 +381,9 @@ def test_plot_draws_only_into_a_png_file_name(tmp_path, capsys):
     assert "needs a .png file name" in capsys.readouterr().err and (tmp_path / "small.json").read_text() == before
 
 
-def test_one_mode_at_a_time(capsys):
+def test_one_mode_at_a_time(tmp_path, capsys):
     with pytest.raises(SystemExit) as exited:
-        report.main(["report.py", "--epochs", "--plot=x.png", "results/small.json"])
+        report.main(["report.py", "--epochs", f"--plot={tmp_path / 'x.png'}", "results/small.json"])
     assert exited.value.code == 2 and "give one of --epochs, --plot, --table1" in capsys.readouterr().err
 
 
