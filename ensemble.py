@@ -100,7 +100,7 @@ def evaluate_ensemble(members, data_path, which="best"):
     start = time.time()
     train_data, valid_data, test_data, word_to_id, _ = reader.load_corpus(data_path)
     first = first_config(members[0], which)
-    ptb_word_lm.check_corpus_fits(first, train_data, valid_data)
+    ptb_word_lm.check_corpus_fits(first, train_data, valid_data, test_data)
     inputs = {"valid": ptb_word_lm.PTBInput(valid_data, first.batch_size, first.num_steps),
               "test": ptb_word_lm.scoring_input(test_data)}
     digest = run_dir.corpus_digest(word_to_id, valid_data, test_data)

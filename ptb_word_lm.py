@@ -201,6 +201,9 @@ def run_epoch(session, model, train_op=None, verbose=False, max_steps=None, on_s
         cost_per_word = values["cost"] * model.input_.batch_size / values["num_targets"]
         if not cost_per_word < MAX_COST_PER_WORD:  # also catches NaN
             raise FloatingPointError(f"the cost per word is {cost_per_word:.4g} at step {step + 1} of {epoch_size}")
+        if train_op is not None and not np.isfinite(values["grad_norm"]):  # the step just taken made NaN weights
+            raise FloatingPointError(f"the gradient norm is {values['grad_norm']:.4g} "
+                                     f"at step {step + 1} of {epoch_size}")
         progress.state = values["final_state"]
         progress.costs += values["cost"] * model.input_.batch_size
         progress.num_targets += values["num_targets"]
@@ -279,13 +282,15 @@ def build_models(config, train_data, valid_data, test_data, rnn_mode, seed):
     return models
 
 
-def check_corpus_fits(config, train_data, valid_data):
+def check_corpus_fits(config, train_data, valid_data, test_data):
     for name, data in (("training", train_data), ("validation", valid_data)):
         if reader.epoch_size(len(data), config.batch_size, config.num_steps) < 1:
             needed = config.batch_size * (config.num_steps + 1)
             raise UsageError(f"the {name} data has {len(data)} words, too few for one batch of "
                              f"batch_size={config.batch_size} x num_steps={config.num_steps} (needs {needed}); "
                              f"use a longer corpus or smaller --batch_size/--num_steps")
+    if len(test_data) < 2:  # a test file of one word and no newline: nothing to predict
+        raise UsageError("the test data has fewer than 2 words; give a longer test file")
 
 
 @contextlib.contextmanager
@@ -435,7 +440,7 @@ def train(config, data_path, rnn_mode, seed=None, save_path=None, max_steps_per_
     """
     train_data, valid_data, test_data, word_to_id, unknown = reader.load_corpus(data_path)
     config = dataclasses.replace(config, vocab_size=len(word_to_id))
-    check_corpus_fits(config, train_data, valid_data)
+    check_corpus_fits(config, train_data, valid_data, test_data)
     results = run_dir.new_results(config, rnn_mode, seed, data_path, word_to_id,
                                   train_data, valid_data, test_data)
     resume_from = resumed_progress = None
@@ -528,7 +533,7 @@ def evaluate(save_path, data_path, which):
     if word_to_id != saved_vocab:
         raise UsageError(f"the vocabulary of {data_path} is not the one {save_path} was trained on; "
                          f"pass the --data_path used for training")
-    check_corpus_fits(config, train_data, valid_data)
+    check_corpus_fits(config, train_data, valid_data, test_data)
     inputs = PTBInput(valid_data, config.batch_size, config.num_steps), scoring_input(test_data)
     with restored_model(config, prefix, *inputs) as (session, valid_model, test_model):
         print(f"Evaluating {prefix}")

@@ -58,6 +58,8 @@ def read_words(filename):
     except UnicodeDecodeError as e:
         raise UsageError(f"{filename} is not UTF-8 text ({e.reason} at byte {e.start}); "
                          f"give plain text, whitespace-separated words, one sentence a line") from None
+    except OSError as e:
+        raise UsageError(f"cannot read {filename} ({e.strerror}); give a file you can read") from None
     if not text.split():
         raise UsageError(f"{filename} is empty or blank; give a corpus with at least a few words")
     return text.replace("\n", f" {EOS} ").split()

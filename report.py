@@ -19,7 +19,6 @@ import collections
 import dataclasses
 import glob
 import json
-import math
 import os
 import statistics
 import sys

@@ -110,6 +110,18 @@ def test_cost_falls_when_training_on_tiny_data():
     assert last < 0.5 * first
 
 
+def test_a_step_with_a_gradient_norm_that_is_not_finite_stops_the_pass(monkeypatch):
+    with tf.Graph().as_default():
+        m = build()["Train"]
+        monkeypatch.setattr(m, "grad_norm", tf.constant(np.inf))  # as when the gradient overflows
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            steps = []
+            with pytest.raises(FloatingPointError, match="the gradient norm is inf at step 1 of"):
+                ptb_word_lm.run_epoch(session, m, m.train_op, on_step=lambda *args: steps.append(args))
+    assert steps == []  # no step was reported, so no checkpoint of the damaged weights is saved
+
+
 @pytest.mark.parametrize("max_grad_norm", [0.1, 1e6])  # clipped, not clipped
 def test_one_step_is_sgd_on_the_tutorials_clipped_gradient(max_grad_norm):
     config = dataclasses.replace(TINY, init_scale=0.5, max_grad_norm=max_grad_norm, learning_rate=0.7)

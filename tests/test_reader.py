@@ -63,6 +63,16 @@ def test_bad_files_are_usage_errors(tmp_path, content, message):
         reader.ptb_raw_data(str(tmp_path))
 
 
+def test_a_file_that_cannot_be_read_is_a_usage_error(tmp_path, monkeypatch):
+    data = write_corpus(tmp_path, " a b \n", " a \n", " b \n")
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr(reader, "open", refuse, raising=False)  # root reads any file: refuse as for a user
+    with pytest.raises(reader.UsageError, match=r"cannot read .*ptb.train.txt \(Permission denied\)"):
+        reader.load_corpus(data)
+
+
 def test_missing_directory_and_file(tmp_path):
     with pytest.raises(reader.UsageError, match="does not exist"):
         reader.ptb_raw_data(str(tmp_path / "nowhere"))

@@ -127,6 +127,7 @@ def test_eval_only_prints_the_trained_final_test_perplexity(uninterrupted):
     ({"--rnn_mode=basic": None}, "drop --rnn_mode"),  # evaluation always runs basic
     ({"valid": "a b\n"}, "the validation data has 3 words, too few for one batch"),
     ({"train": (ROOT / "data" / "sample" / "ptb.train.txt").read_text() + " zebra \n"}, "is not the one"),
+    ({"test": "the"}, "the test data has fewer than 2 words"),  # one word, no newline: no <eos> after it
 ])
 def test_eval_only_refuses_what_it_cannot_evaluate_in_one_line(tmp_path, uninterrupted, change, message):
     data = tmp_path / "data"
