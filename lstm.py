@@ -1,4 +1,4 @@
-"""The LSTM layer of Zaremba et al. (2014), §2, in two implementations that compute the same thing.
+"""The LSTM layer of Zaremba et al. (2014), §3.1, in two implementations that compute the same thing.
 
 - basic: the cell written out with TensorFlow ops and unrolled over time.
 - block: TensorFlow's fused BlockLSTMV2 kernel, with a backward pass of our own (below).
@@ -12,7 +12,7 @@ from quiet_tf import tf
 def basic_lstm(inputs, c, h, kernel, bias):
     """An LSTM layer unrolled over the time-major inputs [T, B, n]; gates i, f, g, o.
 
-    Zaremba et al. §2: i, f, o = sigm, g = tanh of [x, h] W + b; c = f*c + i*g; h = o*tanh(c).
+    Zaremba et al. §3.1: i, f, o = sigm, g = tanh of [x, h] W + b; c = f*c + i*g; h = o*tanh(c).
     """
     num_steps, num_inputs, hidden_size = inputs.shape[0], inputs.shape[2], c.shape[1]
     kernel_x, kernel_h = kernel[:num_inputs], kernel[num_inputs:]

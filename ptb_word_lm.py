@@ -101,7 +101,7 @@ class PTBModel:
         embedding = tf.compat.v1.get_variable("embedding", [vocab_size, hidden_size])
         # Time-major from here on: [num_steps, batch_size, ...].
         inputs = tf.nn.embedding_lookup(embedding, tf.transpose(self.input_data))
-        inputs = maybe_dropout(inputs)  # Zaremba et al. §3: dropout only on non-recurrent connections
+        inputs = maybe_dropout(inputs)  # Zaremba et al. §3.2: dropout only on non-recurrent connections
 
         self.initial_state, final_state = [], []
         for layer in range(config.num_layers):
@@ -144,7 +144,7 @@ class PTBModel:
         self._lr_update = tf.compat.v1.assign(self.lr, self._new_lr)
         tvars = tf.compat.v1.trainable_variables()
         grads = tf.gradients(self.cost, tvars)
-        # Zaremba et al. §4: gradients rescaled to norm max_grad_norm when larger. Folded into the
+        # Zaremba et al. §4.1: gradients rescaled to norm max_grad_norm when larger. Folded into the
         # step size: the same update as tf.clip_by_global_norm, without a pass over every gradient.
         self.grad_norm = tf.linalg.global_norm(grads)
         clip_scale = config.max_grad_norm / tf.maximum(self.grad_norm, config.max_grad_norm)
