@@ -14,7 +14,6 @@ import hashlib
 import os
 import pathlib
 import struct
-import tempfile
 import urllib.request
 import zlib
 
@@ -23,7 +22,7 @@ from absl import flags
 
 import cli
 from quiet_tf import tf
-from reader import UsageError
+from reader import UsageError, replaced_atomically
 
 URL = "https://storage.googleapis.com/cvdf-datasets/mnist/"
 MD5 = {"train-images-idx3-ubyte": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
@@ -50,10 +49,11 @@ def download(data_dir):
         if hashlib.md5(data).hexdigest() != md5:
             raise UsageError(f"{URL}{name}.gz has the wrong md5 checksum; "
                              f"try --download again later or fetch the file by hand")
-        fd, tmp = tempfile.mkstemp(dir=data_dir, suffix=".part")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
+        try:
+            with replaced_atomically(path, "wb") as f:
+                f.write(data)
+        except OSError as e:
+            raise UsageError(f"cannot write {path} ({e.strerror}); give a --data_dir you can write to") from None
 
 
 def find_file(data_dir, name):

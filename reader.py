@@ -12,6 +12,7 @@ this file, DEFAULT_PTB_DIR). `python reader.py zipf DIR` writes a synthetic corp
 size into DIR, to time and size a large vocabulary without WikiText.
 """
 import collections
+import contextlib
 import hashlib
 import io
 import os
@@ -46,6 +47,22 @@ def end_on_closed_stdout():
     """Exit quietly when the reader of our output has gone (`report.py ... | head`), as Unix tools do."""
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the flush at exit fails no more
     sys.exit(1)
+
+
+@contextlib.contextmanager
+def replaced_atomically(path, mode="w"):
+    """A file opened to write that replaces path only once it is complete, so that a reader sees the
+    old file or the new one, never a part; if anything fails, the temporary file is removed and the
+    error raised again."""
+    temporary = path + ".tmp"
+    try:
+        with open(temporary, mode, encoding=None if "b" in mode else "utf-8") as f:
+            yield f
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.isfile(temporary):
+            os.remove(temporary)
+        raise
 
 
 def read_words(filename):
@@ -217,10 +234,8 @@ def download_ptb(dest_dir, url=PTB_URL):
             raise UsageError(f"{name} from {url} has the wrong md5; the download is corrupt, try again")
     os.makedirs(dest_dir, exist_ok=True)
     for name, content in contents.items():  # written only once all three are checked
-        path = os.path.join(dest_dir, name)
-        with open(path + ".tmp", "wb") as f:
+        with replaced_atomically(os.path.join(dest_dir, name), "wb") as f:
             f.write(content)
-        os.replace(path + ".tmp", path)
     return dest_dir
 
 
@@ -231,6 +246,10 @@ WIKITEXT2_SIZE = {"vocab": 33278, "train": 2088628, "valid": 217646, "test": 245
 def write_zipf_corpus(dest_dir, size=WIKITEXT2_SIZE, words_per_line=20, seed=0):
     """wiki.{train,valid,test}.tokens of size[split] tokens each, <eos> included, in lines of
     about words_per_line words drawn from size["vocab"] - 1 words w0, w1, ... with P(w_r) ~ 1/(r+1)."""
+    existing = [name for name in file_names("wikitext").values() if os.path.exists(os.path.join(dest_dir, name))]
+    if existing:
+        raise UsageError(f"{dest_dir} already holds {', '.join(existing)}; give a new directory, nothing was "
+                         f"overwritten")
     rng = np.random.default_rng(seed)
     words = np.array([f"w{i}" for i in range(size["vocab"] - 1)])
     p = 1.0 / np.arange(1, len(words) + 1)
@@ -240,7 +259,7 @@ def write_zipf_corpus(dest_dir, size=WIKITEXT2_SIZE, words_per_line=20, seed=0):
         ids = rng.choice(len(words), size=size[split] - lines, p=p / p.sum())
         if split == "train":  # every word at least once, so valid and test need no <unk>
             ids[:len(words)] = rng.permutation(len(words))
-        with open(os.path.join(dest_dir, name), "w") as f:
+        with replaced_atomically(os.path.join(dest_dir, name)) as f:
             f.writelines(" ".join(row) + "\n" for row in np.array_split(words[ids], lines))
     return dest_dir
 

@@ -463,11 +463,9 @@ def plot(png_path, runs):
 def save_png(figure, path):
     """Write the figure to path so that a reader sees the old picture or the new one, never a part."""
     try:
-        figure.savefig(path + ".tmp", format="png")
-        os.replace(path + ".tmp", path)
+        with reader.replaced_atomically(path, "wb") as f:
+            figure.savefig(f, format="png")
     except OSError as e:
-        if os.path.isfile(path + ".tmp"):
-            os.remove(path + ".tmp")
         raise UsageError(f"--plot={path} cannot be written ({e.strerror}); give a file name in a directory "
                          "you can write to") from None
 

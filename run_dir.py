@@ -15,7 +15,6 @@ A run directory holds:
 TensorFlow replaces a checkpoint's index file only once its data is complete, so a crash at any
 moment leaves the previous checkpoint the one that is loaded.
 """
-import contextlib
 import dataclasses
 import errno
 import glob
@@ -34,7 +33,7 @@ import numpy as np
 import configs
 import reader
 from quiet_tf import tf
-from reader import UsageError
+from reader import UsageError, replaced_atomically
 from tensorflow.python.util import _pywrap_util_port  # whether oneDNN is on: no public API says it
 
 EPOCH_CHECKPOINTS = ("latest", "best")  # what a trained model is restored from; "mid_epoch" is inside one
@@ -64,21 +63,6 @@ def prepare(save_path):
     except OSError as e:
         raise UsageError(f"--save_path={save_path} cannot be written ({e.strerror}); "
                          f"give a directory you can write to") from None
-
-
-@contextlib.contextmanager
-def replaced_atomically(path, mode="w"):
-    """A file opened to write that replaces path only once it is complete, so that a reader sees the
-    old file or the new one, never a part; on an OSError the temporary is removed and the error
-    raised again."""
-    try:
-        with open(path + ".tmp", mode, encoding=None if "b" in mode else "utf-8") as f:
-            yield f
-        os.replace(path + ".tmp", path)
-    except OSError:
-        if os.path.exists(path + ".tmp"):
-            os.remove(path + ".tmp")
-        raise
 
 
 def write_atomically(path, text):

@@ -102,6 +102,11 @@ def test_download_checks_md5_and_reports_no_network(tmp_path, monkeypatch):
     mnist_rnn.download(str(tmp_path / "data"))
     downloaded = sorted(p.name for p in (tmp_path / "data").iterdir())
     assert downloaded == sorted(f"{name}.gz" for name in md5)  # and no temporary files left
+    (tmp_path / "data" / "train-images-idx3-ubyte.gz").unlink()
+    (tmp_path / "data" / "train-images-idx3-ubyte.gz.tmp").mkdir()  # a file that cannot be written
+    with pytest.raises(UsageError, match="cannot write .*train-images-idx3-ubyte.gz \\(Is a directory\\)"):
+        mnist_rnn.download(str(tmp_path / "data"))
+    (tmp_path / "data" / "train-images-idx3-ubyte.gz.tmp").rmdir()
     monkeypatch.setattr(mnist_rnn, "URL", (tmp_path / "offline").as_uri() + "/")
     (tmp_path / "data" / "t10k-labels-idx1-ubyte.gz").unlink()
     with pytest.raises(UsageError, match="cannot download .*by hand"):

@@ -212,6 +212,28 @@ def test_zipf_corpus_has_the_asked_size_and_a_zipf_vocabulary(tmp_path):
     assert counts[word_to_id[reader.EOS]] == 1000
 
 
+def test_zipf_corpus_refuses_a_directory_that_holds_one(tmp_path):
+    (tmp_path / "wiki.valid.tokens").write_text("the real one\n")
+    with pytest.raises(reader.UsageError, match="already holds wiki.valid.tokens; give a new directory"):
+        reader.write_zipf_corpus(str(tmp_path), {"vocab": 11, "train": 100, "valid": 20, "test": 20})
+    assert [p.name for p in tmp_path.iterdir()] == ["wiki.valid.tokens"]
+    assert (tmp_path / "wiki.valid.tokens").read_text() == "the real one\n"
+
+
+@pytest.mark.parametrize("failure", [OSError("disk full"), KeyboardInterrupt()])
+def test_a_file_replaced_atomically_stays_as_it_was_when_writing_fails(tmp_path, failure):
+    path = tmp_path / "results.json"
+    path.write_text("old")
+    with pytest.raises(type(failure)):
+        with reader.replaced_atomically(str(path)) as f:
+            f.write("half of the new")
+            raise failure
+    assert [p.name for p in tmp_path.iterdir()] == ["results.json"] and path.read_text() == "old"
+    with reader.replaced_atomically(str(path)) as f:
+        f.write("new")
+    assert [p.name for p in tmp_path.iterdir()] == ["results.json"] and path.read_text() == "new"
+
+
 def test_zipf_command_needs_a_directory(tmp_path):
     with pytest.raises(SystemExit, match="python reader.py zipf DIR"):
         reader.main(["reader.py", "zipf"])
