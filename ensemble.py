@@ -143,10 +143,9 @@ def main(argv):
         raise UsageError(f"unknown --checkpoint={FLAGS.checkpoint}; use best or latest")
     if len(set(map(os.path.abspath, members))) < len(members):
         raise UsageError("a member is given twice; give each member once")
-    if FLAGS.json and (os.path.isdir(FLAGS.json) or not os.path.isdir(os.path.dirname(os.path.abspath(FLAGS.json)))):
-        raise UsageError(f"--json={FLAGS.json} is a directory or in a directory that does not exist; "
-                         f"give a file path like results/ensemble.json")
-    results = evaluate_ensemble(members, FLAGS.data_path or reader.default_data_path(), FLAGS.checkpoint)
+    if FLAGS.json:
+        run_dir.check_json_path(FLAGS.json)
+    results = evaluate_ensemble(members, ptb_word_lm.data_path_or_default(FLAGS.data_path), FLAGS.checkpoint)
     print(f"Average of {len(members)}: Valid Perplexity: {results['valid_perplexity']:.3f} "
           f"Test Perplexity: {results['test_perplexity']:.3f}")
     if FLAGS.json:

@@ -21,6 +21,7 @@ import numpy as np
 from absl import flags
 
 import cli
+from configs import MAX_SEED
 from quiet_tf import tf
 from reader import UsageError, replaced_atomically
 
@@ -219,8 +220,8 @@ def main(argv):
         if not 0 < FLAGS[name].value < float("inf"):  # also refuses nan
             raise UsageError(f"--{name}={FLAGS[name].value} must be positive and finite; "
                              f"pass e.g. --{name}={FLAGS[name].default}")
-    if not 0 <= FLAGS.seed < 2**32:
-        raise UsageError(f"--seed={FLAGS.seed} is out of range; pass 0 <= seed < 2**32")
+    if not 0 <= FLAGS.seed <= MAX_SEED:
+        raise UsageError(f"--seed={FLAGS.seed} is out of range; pass 0 <= seed <= {MAX_SEED}")
     if FLAGS.download:
         download(FLAGS.data_dir)
     train_set, test_set = load_split(FLAGS.data_dir, "train"), load_split(FLAGS.data_dir, "t10k")

@@ -590,10 +590,11 @@ def restart_with_onednn_if_faster(config):
         os.execv(sys.executable, [sys.executable, *sys.argv])
 
 
-def given_or_default_data_path():
-    """--data_path, or data/ptb when it holds PTB, else the sample corpus, with a warning that it is not PTB."""
-    if FLAGS.data_path is not None:
-        return FLAGS.data_path
+def data_path_or_default(data_path):
+    """data_path (--data_path), or data/ptb when it holds PTB, else the sample corpus, with a warning
+    that it is not PTB."""
+    if data_path is not None:
+        return data_path
     data_path = reader.default_data_path()
     if os.path.basename(data_path) == "sample":
         print(f"No --data_path and no data/ptb: using the small sample corpus in {data_path}. "
@@ -613,7 +614,7 @@ def main(argv):
         given = [f"--{name}" for name in training_flags if FLAGS[name].present]
         if given:
             raise UsageError(f"--eval_only uses the configuration saved in --save_path; drop {', '.join(given)}")
-        evaluate(FLAGS.save_path, given_or_default_data_path(), FLAGS.checkpoint)
+        evaluate(FLAGS.save_path, data_path_or_default(FLAGS.data_path), FLAGS.checkpoint)
         return
     if FLAGS["checkpoint"].present:
         raise UsageError("--checkpoint only applies with --eval_only (training resumes from the newest checkpoint)")
@@ -622,7 +623,7 @@ def main(argv):
     config = configs.override(config, {name: FLAGS[name].value for name in configs.OVERRIDABLE
                                        if FLAGS[name].value is not None})
     restart_with_onednn_if_faster(config)  # before anything is printed, which the restart would print again
-    data_path = given_or_default_data_path()
+    data_path = data_path_or_default(FLAGS.data_path)
     train(config, data_path, FLAGS.rnn_mode, seed, FLAGS.save_path, FLAGS.max_steps_per_epoch, FLAGS.skip_test,
           FLAGS.checkpoint_minutes)
 

@@ -74,6 +74,20 @@ def write_json(path, value):
     write_atomically(path, json.dumps(value, indent=2))
 
 
+def check_json_path(path):
+    """Raise UsageError now, before any work, if write_json cannot write to path (--json=path)."""
+    if os.path.isdir(path):
+        raise UsageError(f"--json={path} is a directory; give a file name, like "
+                         f"--json={os.path.join(path, 'results.json')}")
+    try:
+        with open(path + ".tmp", "w"):  # the file write_json writes first
+            pass
+        os.remove(path + ".tmp")
+    except OSError as e:
+        raise UsageError(f"--json={path} cannot be written ({e.strerror}); give a file in an "
+                         f"existing directory you can write to") from None
+
+
 def write_npz_atomically(path, **arrays):
     with replaced_atomically(path, "wb") as f:
         np.savez(f, **arrays)
@@ -120,7 +134,7 @@ def read_vocab(save_path):
 
 
 def checkpoint_path(save_path, which="latest"):
-    """The prefix of the latest or best checkpoint in save_path, or None."""
+    """The prefix of the latest, best or mid_epoch checkpoint in save_path, or None."""
     return tf.compat.v1.train.latest_checkpoint(save_path, latest_filename=CHECKPOINT_INDEX[which])
 
 

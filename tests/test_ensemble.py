@@ -93,7 +93,8 @@ def test_a_validation_file_shorter_than_one_batch_is_refused_in_one_line(runs, t
     ([], "give the runs to average"),
     (["--checkpoint=final", "RUN0"], "unknown --checkpoint=final; use best or latest"),
     (["RUN0", "RUN0"], "a member is given twice"),
-    (["--json=/nonexistent/e.json", "RUN0"], "--json=/nonexistent/e.json is a directory or in a directory that"),
+    (["--json=/nonexistent/e.json", "RUN0"], "--json=/nonexistent/e.json cannot be written (No such file"),
+    (["--json=results", "RUN0"], "--json=results is a directory"),
 ])
 def test_bad_arguments_are_one_line_before_any_member_is_read(runs, args, message):
     result = run_in_process(f"--data_path={SAMPLE}", *[runs[0] if a == "RUN0" else a for a in args],
