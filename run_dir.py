@@ -77,8 +77,7 @@ def write_json(path, value):
 def check_json_path(path):
     """Raise UsageError now, before any work, if write_json cannot write to path (--json=path)."""
     if os.path.isdir(path):
-        raise UsageError(f"--json={path} is a directory; give a file name, like "
-                         f"--json={os.path.join(path, 'results.json')}")
+        raise UsageError(f"--json={path} is a directory; give the path of a file to write")
     try:
         with open(path + ".tmp", "w"):  # the file write_json writes first
             pass

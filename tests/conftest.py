@@ -30,7 +30,7 @@ def write_corpus(directory, train, valid, test, pattern="ptb.{}.txt"):
 
 
 def tiny_corpus(tmp_path):
-    """A corpus of 14 words, none of them in order, in tmp_path/corpus: 60 training lines, 10 of each other."""
+    """A corpus of 13 words, none of them in order, in tmp_path/corpus: 60 training lines, 10 of each other."""
     words = "the cat sat on a mat and the dog ran to the big red house".split()
     rng = np.random.RandomState(0)
     line = lambda: " " + " ".join(rng.choice(words, 8)) + " \n"

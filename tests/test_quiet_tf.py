@@ -1,4 +1,5 @@
 """quiet_tf.py: TensorFlow imported without the CUDA probing lines on stderr."""
+import os
 import subprocess
 import sys
 
@@ -6,7 +7,9 @@ from conftest import ROOT
 
 
 def stderr_of(code):
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120).stderr
+    env = {name: value for name, value in os.environ.items() if name != "TF_CPP_MIN_LOG_LEVEL"}  # quiet_tf's default
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120).stderr
 
 
 def test_importing_tensorflow_through_quiet_tf_prints_nothing():
