@@ -130,11 +130,11 @@ class PTBModel:
         # training step 11-13% faster here (interleaved A/B).
         with tf.xla.experimental.jit_scope():
             self.logits = tf.matmul(tf.reshape(inputs, [-1, hidden_size]), softmax_w) + softmax_b
-            loss = tf.nn.sparse_softmax_cross_entropy_with_logits(
+            self.target_costs = tf.nn.sparse_softmax_cross_entropy_with_logits(  # nats, time-major
                 labels=tf.reshape(tf.transpose(self.targets), [-1]), logits=self.logits)
         weights = tf.reshape(tf.transpose(self.target_weights), [-1])
         # Summed over time steps, averaged over the batch, as the tutorial's sequence_loss.
-        self.cost = tf.reduce_sum(loss * weights) / batch_size
+        self.cost = tf.reduce_sum(self.target_costs * weights) / batch_size
         self.num_targets = tf.reduce_sum(weights)
 
         if not is_training:
@@ -224,14 +224,12 @@ def word_costs(session, model, progress_to=None):
     With progress_to (a stream), a pass of ten batches or more prints the tutorial's progress
     line there every epoch_size // 10 batches.
     """
-    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(
-        labels=tf.reshape(tf.transpose(model.targets), [-1]), logits=model.logits)
     epoch_size = model.input_.epoch_size
     report_every = epoch_size // 10 if progress_to and epoch_size >= 10 else None
     costs, feed, total, start = [], {}, 0.0, time.time()
     for step, (x, y, weights) in enumerate(model.input_.batches()):
         feed.update({model.input_data: x, model.targets: y})
-        values, state = session.run([losses, model.final_state], feed)
+        values, state = session.run([model.target_costs, model.final_state], feed)
         costs.append(values if weights is None else values[weights.reshape(-1) > 0])
         feed = state_feed(model, state)
         total += float(costs[-1].sum())
