@@ -50,16 +50,20 @@ SCHEDULE_FIELDS = {"learning_rate", "max_epoch", "lr_decay"}
 SPEED_FLAGS = ("avx2", "fma", "avx_vnni", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile", "amx_bf16")
 
 
+def create_and_remove(path):
+    """Raise OSError if a file cannot be created at path: the check before any work is done."""
+    with open(path, "w"):
+        pass
+    os.remove(path)
+
+
 def prepare(save_path):
     """Create save_path if needed and check that it can be written."""
     if os.path.exists(save_path) and not os.path.isdir(save_path):
         raise UsageError(f"--save_path={save_path} is a file; give a directory (it is created if missing)")
     try:
         os.makedirs(save_path, exist_ok=True)
-        probe = os.path.join(save_path, ".write_test")
-        with open(probe, "w"):
-            pass
-        os.remove(probe)
+        create_and_remove(os.path.join(save_path, ".write_test"))
     except OSError as e:
         raise UsageError(f"--save_path={save_path} cannot be written ({e.strerror}); "
                          f"give a directory you can write to") from None
@@ -79,9 +83,7 @@ def check_json_path(path):
     if os.path.isdir(path):
         raise UsageError(f"--json={path} is a directory; give the path of a file to write")
     try:
-        with open(path + ".tmp", "w"):  # the file write_json writes first
-            pass
-        os.remove(path + ".tmp")
+        create_and_remove(path + ".tmp")  # the file write_json writes first
     except OSError as e:
         raise UsageError(f"--json={path} cannot be written ({e.strerror}); give a file in an "
                          f"existing directory you can write to") from None
