@@ -49,12 +49,18 @@ def end_on_closed_stdout():
     sys.exit(1)
 
 
+def temporary_path(path):
+    """Where replaced_atomically writes path first: beside it, named by this process, so that two
+    programs writing one file at once (two downloads into one directory) never share it."""
+    return f"{path}.{os.getpid()}.tmp"
+
+
 @contextlib.contextmanager
 def replaced_atomically(path, mode="w"):
     """A file opened to write that replaces path only once it is complete, so that a reader sees the
     old file or the new one, never a part; if anything fails, the temporary file is removed and the
     error raised again."""
-    temporary = path + ".tmp"
+    temporary = temporary_path(path)
     try:
         with open(temporary, mode, encoding=None if "b" in mode else "utf-8") as f:
             yield f

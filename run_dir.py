@@ -33,7 +33,7 @@ import numpy as np
 import configs
 import reader
 from quiet_tf import tf
-from reader import UsageError, replaced_atomically
+from reader import UsageError, replaced_atomically, temporary_path
 from tensorflow.python.util import _pywrap_util_port  # whether oneDNN is on: no public API says it
 
 EPOCH_CHECKPOINTS = ("latest", "best")  # what a trained model is restored from; "mid_epoch" is inside one
@@ -83,7 +83,7 @@ def check_json_path(path):
     if os.path.isdir(path):
         raise UsageError(f"--json={path} is a directory; give the path of a file to write")
     try:
-        create_and_remove(path + ".tmp")  # the file write_json writes first
+        create_and_remove(temporary_path(path))  # the file write_json writes first
     except OSError as e:
         raise UsageError(f"--json={path} cannot be written ({e.strerror}); give a file in an "
                          f"existing directory you can write to") from None

@@ -1,6 +1,7 @@
 """Tests of mnist_rnn.py: IDX files, the model on a toy task, the CLI, real digits."""
 import gzip
 import hashlib
+import os
 import re
 
 import numpy as np
@@ -8,7 +9,7 @@ import pytest
 
 import mnist_rnn
 from conftest import SHARED, assert_one_line_error, run_cli, run_in_process, run_into_closed_pipe
-from reader import UsageError
+from reader import UsageError, temporary_path
 
 REAL_MNIST = SHARED / "mnist"
 
@@ -103,10 +104,11 @@ def test_download_checks_md5_and_reports_no_network(tmp_path, monkeypatch):
     downloaded = sorted(p.name for p in (tmp_path / "data").iterdir())
     assert downloaded == sorted(f"{name}.gz" for name in md5)  # and no temporary files left
     (tmp_path / "data" / "train-images-idx3-ubyte.gz").unlink()
-    (tmp_path / "data" / "train-images-idx3-ubyte.gz.tmp").mkdir()  # a file that cannot be written
+    temporary = temporary_path(str(tmp_path / "data" / "train-images-idx3-ubyte.gz"))
+    os.mkdir(temporary)  # a file that cannot be written
     with pytest.raises(UsageError, match="cannot write .*train-images-idx3-ubyte.gz \\(Is a directory\\)"):
         mnist_rnn.download(str(tmp_path / "data"))
-    (tmp_path / "data" / "train-images-idx3-ubyte.gz.tmp").rmdir()
+    os.rmdir(temporary)
     monkeypatch.setattr(mnist_rnn, "URL", (tmp_path / "offline").as_uri() + "/")
     (tmp_path / "data" / "t10k-labels-idx1-ubyte.gz").unlink()
     with pytest.raises(UsageError, match="cannot download .*by hand"):
