@@ -235,18 +235,18 @@ def test_a_file_replaced_atomically_stays_as_it_was_when_writing_fails(tmp_path,
 
 
 def test_two_writers_of_one_file_at_once_do_not_share_a_temporary_file(tmp_path, monkeypatch):
-    path = str(tmp_path / "results.json")
+    path = tmp_path / "results.json"
     monkeypatch.setattr(os, "getpid", lambda: 1)  # a writer in another process...
-    first = reader.replaced_atomically(path)
+    first = reader.replaced_atomically(str(path))
     f = first.__enter__()
     f.write("first, ")
     monkeypatch.undo()  # ...and this one, which starts and ends while the first is midway
-    with reader.replaced_atomically(path) as g:
+    with reader.replaced_atomically(str(path)) as g:
         g.write("second")
-    assert open(path).read() == "second"
+    assert path.read_text() == "second"
     f.write("complete")
     first.__exit__(None, None, None)
-    assert open(path).read() == "first, complete" and os.listdir(tmp_path) == ["results.json"]
+    assert path.read_text() == "first, complete" and os.listdir(tmp_path) == ["results.json"]
 
 
 def test_zipf_command_needs_a_directory(tmp_path):
